@@ -1,0 +1,77 @@
+# codexmcp — build, tests, demo. `make help` lists the targets.
+CC      ?= cc
+PKGS    := libuv jansson
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wno-format-nonliteral -Wvla
+ifdef WERROR
+WARN    += -Werror
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+BUILD   ?= build
+SRCS    := $(wildcard src/*.c)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: all deps test test-unit test-e2e test-asan demo bench clean help format
+
+all: $(BUILD)/codexmcp
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -MMD -c $< -o $@
+
+$(BUILD)/obj $(BUILD)/unit:
+	@mkdir -p $@
+
+$(BUILD)/codexmcp: $(OBJS)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(OBJS) $(PKG_LIBS) $(LDFLAGS) -o $@
+
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/unit
+	$(CC) $(WARN) -Wno-missing-prototypes $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -Isrc $< \
+	    $(LIB_OBJS) $(PKG_LIBS) $(CMOCKA_LIBS) $(LDFLAGS) -o $@
+
+test-unit: deps $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do (cd tests/unit && ../../$$t); done
+
+test-e2e: deps $(BUILD)/codexmcp
+	cd tests/e2e && CODEXMCP_BIN=$(abspath $(BUILD)/codexmcp) node --test --test-concurrency=2 *.test.mjs
+
+## make test: every test (unit, then end to end)
+test: deps
+	$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory test-e2e
+
+## make test-asan: the same suites against an ASan+UBSan build (build-asan/)
+test-asan: deps
+	$(MAKE) --no-print-directory BUILD=build-asan CC=clang CFLAGS="-O1 -g" \
+	    EXTRA_CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" test
+	
+## make demo: the main job end to end, offline (fake model endpoint, real Codex CLI)
+demo: deps all
+	node demo/demo.mjs
+
+bench: deps all
+	node bench/call-latency.mjs
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c
+
+clean:
+	rm -rf build build-asan
+
+help:
+	@grep -E '^## ' Makefile | sed 's/^## //'
+
+-include $(wildcard $(BUILD)/obj/*.d)

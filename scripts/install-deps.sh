@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what codexmcp needs to build and test, quietly and only what is
+# missing: Debian packages (compilers, libuv, jansson, cmocka) and the npm
+# packages of the end-to-end tests (the MCP SDK and the pinned Codex CLI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+for pkg in gcc clang make pkg-config libuv1-dev libjansson-dev libcmocka-dev procps; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+        need_pkgs+=("$pkg")
+done
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    need_pkgs+=(nodejs npm)
+fi
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+    echo "install-deps: installing ${need_pkgs[*]}" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq >/dev/null
+    $sudo apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+# npm ci only when the lock file changed since the last install.
+e2e=tests/e2e
+stamp=$e2e/node_modules/.codexmcp-lock
+if [ ! -f "$stamp" ] || ! cmp -s "$e2e/package-lock.json" "$stamp"; then
+    echo "install-deps: npm ci in $e2e" >&2
+    (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$e2e/package-lock.json" "$stamp"
+fi

@@ -1,0 +1,357 @@
+/* A codex child process in its own process group. */
+#include "child.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#include "limits.h"
+#include "linebuf.h"
+#include "log.h"
+#include "util.h"
+
+/* Time to wait for the pipes to reach EOF once the process is gone: a
+ * grandchild that left the group may hold them open. */
+#define DRAIN_AFTER_EXIT_MS 2000u
+
+struct child {
+    uv_process_t proc;
+    uv_pipe_t in, out, err;
+    uv_timer_t timer; /* SIGKILL after the grace period; drain after exit */
+    uv_write_t write_req;
+    uv_shutdown_t shutdown_req;
+    char *input;
+    linebuf_t lines;
+    buf_t err_tail;
+    child_callbacks cb;
+    void *ctx;
+    int pid;
+    int exited, out_eof, err_eof, closing;
+    int handles_open;
+    int64_t exit_status;
+    int term_signal;
+};
+
+static void kill_group(child *c, int sig)
+{
+    if (c->pid <= 0)
+        return;
+    int rc = uv_kill(-c->pid, sig);
+    if (rc < 0 && rc != UV_ESRCH)
+        log_msg(LOG_WARNING, "kill(-%d, %d): %s", c->pid, sig, uv_strerror(rc));
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+    child *c = h->data;
+    if (--c->handles_open > 0)
+        return;
+    if (c->cb.on_exit)
+        c->cb.on_exit(c->ctx, c->exit_status, c->term_signal,
+                  c->err_tail.data ? c->err_tail.data : "", c->err_tail.len);
+    linebuf_free(&c->lines);
+    buf_free(&c->err_tail);
+    free(c->input);
+    free(c);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, handle_closed);
+}
+
+static void maybe_done(child *c)
+{
+    if (c->closing || !c->exited || !c->out_eof || !c->err_eof)
+        return;
+    c->closing = 1;
+    uv_timer_stop(&c->timer);
+    close_handle((uv_handle_t *)&c->proc);
+    close_handle((uv_handle_t *)&c->in);
+    close_handle((uv_handle_t *)&c->out);
+    close_handle((uv_handle_t *)&c->err);
+    close_handle((uv_handle_t *)&c->timer);
+}
+
+static void deliver_line(void *ctx, const char *line, size_t len, int overflow)
+{
+    child *c = ctx;
+    c->cb.on_line(c->ctx, line, len, overflow);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    buf->base = xmalloc(suggested);
+    buf->len = suggested;
+}
+
+static void out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    child *c = s->data;
+    if (n > 0)
+        linebuf_feed(&c->lines, buf->base, (size_t)n, deliver_line, c);
+    free(buf->base);
+    if (n < 0) {
+        uv_read_stop(s);
+        linebuf_finish(&c->lines, deliver_line, c);
+        c->out_eof = 1;
+        maybe_done(c);
+    }
+}
+
+static void err_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    child *c = s->data;
+    if (n > 0) {
+        /* Keep only the newest STDERR_TAIL_BYTES. */
+        const char *p = buf->base;
+        size_t len = (size_t)n;
+        if (len >= STDERR_TAIL_BYTES) {
+            p += len - STDERR_TAIL_BYTES;
+            len = STDERR_TAIL_BYTES;
+            buf_reset(&c->err_tail);
+        } else if (c->err_tail.len + len > STDERR_TAIL_BYTES) {
+            size_t drop = c->err_tail.len + len - STDERR_TAIL_BYTES;
+            memmove(c->err_tail.data, c->err_tail.data + drop, c->err_tail.len - drop);
+            c->err_tail.len -= drop;
+        }
+        buf_append(&c->err_tail, p, len);
+    }
+    free(buf->base);
+    if (n < 0) {
+        uv_read_stop(s);
+        c->err_eof = 1;
+        maybe_done(c);
+    }
+}
+
+static void drain_timeout(uv_timer_t *t)
+{
+    child *c = t->data;
+    log_msg(LOG_WARNING, "codex pid %d exited but its output pipes stayed open; closing them",
+            c->pid);
+    if (!c->out_eof) {
+        uv_read_stop((uv_stream_t *)&c->out);
+        linebuf_finish(&c->lines, deliver_line, c);
+    }
+    c->out_eof = c->err_eof = 1;
+    maybe_done(c);
+}
+
+static void exit_cb(uv_process_t *p, int64_t status, int term_signal)
+{
+    child *c = p->data;
+    c->exited = 1;
+    c->exit_status = status;
+    c->term_signal = term_signal;
+    /* Whatever codex left behind in its group goes with it. */
+    kill_group(c, SIGKILL);
+    uv_timer_stop(&c->timer);
+    uv_timer_start(&c->timer, drain_timeout, DRAIN_AFTER_EXIT_MS, 0);
+    maybe_done(c);
+}
+
+static void shutdown_cb(uv_shutdown_t *req, int status)
+{
+    (void)req;
+    (void)status;
+}
+
+static void write_cb(uv_write_t *req, int status)
+{
+    child *c = req->data;
+    free(c->input);
+    c->input = NULL;
+    if (status < 0) {
+        /* codex exited without reading its prompt: its exit says why. */
+        log_msg(LOG_DEBUG, "writing the prompt to codex: %s", uv_strerror(status));
+        return;
+    }
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->in, shutdown_cb) < 0)
+        log_msg(LOG_DEBUG, "closing codex stdin failed");
+}
+
+static const char *self_exe(void)
+{
+    static char path[PATH_MAX];
+    if (path[0] == '\0') {
+        size_t size = sizeof(path);
+        if (uv_exepath(path, &size) != 0)
+            path[0] = '\0';
+    }
+    return path[0] ? path : NULL;
+}
+
+int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char *input,
+                size_t input_len, const child_callbacks *cb, void *ctx, child **out)
+{
+    child *c = xcalloc(1, sizeof(*c));
+    c->cb = *cb;
+    c->ctx = ctx;
+    linebuf_init(&c->lines, CODEX_LINE_MAX_BYTES);
+    buf_init(&c->err_tail, STDERR_TAIL_BYTES);
+
+    size_t argc = 0;
+    while (argv[argc])
+        argc++;
+    const char *self = self_exe();
+    char **full = xcalloc(argc + 4, sizeof(char *));
+    char ppid[32];
+    size_t k = 0;
+    if (self) {
+        snprintf(ppid, sizeof(ppid), "%ld", (long)getpid());
+        full[k++] = (char *)self;
+        full[k++] = (char *)CHILD_EXEC_FLAG;
+        full[k++] = ppid;
+    }
+    for (size_t i = 0; i < argc; i++)
+        full[k++] = argv[i];
+    full[k] = NULL;
+
+    uv_pipe_init(loop, &c->in, 0);
+    uv_pipe_init(loop, &c->out, 0);
+    uv_pipe_init(loop, &c->err, 0);
+    uv_timer_init(loop, &c->timer);
+    c->in.data = c->out.data = c->err.data = c->timer.data = c->proc.data = c;
+    c->handles_open = 5;
+
+    uv_stdio_container_t stdio[3];
+    stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+    stdio[0].data.stream = (uv_stream_t *)&c->in;
+    stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+    stdio[1].data.stream = (uv_stream_t *)&c->out;
+    stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+    stdio[2].data.stream = (uv_stream_t *)&c->err;
+
+    uv_process_options_t opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.exit_cb = exit_cb;
+    opts.file = full[0];
+    opts.args = full;
+    opts.cwd = cwd;
+    opts.flags = UV_PROCESS_DETACHED; /* setsid: its own process group */
+    opts.stdio_count = 3;
+    opts.stdio = stdio;
+    int rc = uv_spawn(loop, &c->proc, &opts);
+    free(full);
+    if (rc < 0) {
+        /* The handles must be closed even after a failed spawn; the child
+         * frees itself once they are, without an on_exit. */
+        c->cb.on_exit = NULL;
+        c->closing = 1;
+        uv_close((uv_handle_t *)&c->proc, handle_closed);
+        uv_close((uv_handle_t *)&c->in, handle_closed);
+        uv_close((uv_handle_t *)&c->out, handle_closed);
+        uv_close((uv_handle_t *)&c->err, handle_closed);
+        uv_close((uv_handle_t *)&c->timer, handle_closed);
+        return rc;
+    }
+    c->pid = c->proc.pid;
+    uv_read_start((uv_stream_t *)&c->out, alloc_cb, out_read);
+    uv_read_start((uv_stream_t *)&c->err, alloc_cb, err_read);
+    c->input = xmalloc(input_len ? input_len : 1);
+    memcpy(c->input, input, input_len);
+    uv_buf_t b = uv_buf_init(c->input, (unsigned)input_len);
+    c->write_req.data = c;
+    if (uv_write(&c->write_req, (uv_stream_t *)&c->in, &b, 1, write_cb) < 0) {
+        free(c->input);
+        c->input = NULL;
+    }
+    *out = c;
+    return 0;
+}
+
+static void grace_expired(uv_timer_t *t)
+{
+    child *c = t->data;
+    if (c->exited)
+        return;
+    log_msg(LOG_WARNING, "codex pid %d ignored SIGTERM; sending SIGKILL", c->pid);
+    kill_group(c, SIGKILL);
+}
+
+void child_terminate(child *c, unsigned grace_ms)
+{
+    if (c->exited)
+        return;
+    kill_group(c, SIGTERM);
+    uv_timer_stop(&c->timer);
+    if (grace_ms == 0)
+        kill_group(c, SIGKILL);
+    else
+        uv_timer_start(&c->timer, grace_expired, grace_ms, 0);
+}
+
+void child_kill(child *c)
+{
+    if (!c->exited)
+        kill_group(c, SIGKILL);
+}
+
+int child_pid(const child *c)
+{
+    return c->pid;
+}
+
+int child_exec_main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "codexmcp: %s is for internal use\n", CHILD_EXEC_FLAG);
+        return 2;
+    }
+#ifdef __linux__
+    /* Die with codexmcp, however it ends. If it is already gone (we were
+     * re-parented before the call), do not start codex at all. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != (pid_t)atol(argv[2]))
+        return 1;
+#endif
+    execv(argv[3], &argv[3]);
+    fprintf(stderr, "codexmcp: cannot run %s: %s\n", argv[3], strerror(errno));
+    return 127;
+}
+
+static char *check_exec(const char *path)
+{
+    struct stat st;
+    char resolved[PATH_MAX];
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+        return NULL;
+    if (realpath(path, resolved) == NULL)
+        return NULL;
+    return xstrdup(resolved);
+}
+
+char *child_find_executable(const char *name)
+{
+    if (name == NULL || *name == '\0')
+        return NULL;
+    if (strchr(name, '/'))
+        return check_exec(name);
+    const char *path = getenv("PATH");
+    if (path == NULL)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        const char *end = strchr(path, ':');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        char *candidate = len ? xasprintf("%.*s/%s", (int)len, path, name) : xasprintf("./%s", name);
+        char *found = check_exec(candidate);
+        free(candidate);
+        if (found)
+            return found;
+        if (end == NULL)
+            break;
+        path = end + 1;
+    }
+    return NULL;
+}

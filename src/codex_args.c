@@ -1,0 +1,412 @@
+/* Arguments, argv and result of the `codex` tool. */
+#include "codex_args.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const char *const sandboxes[] = {"read-only", "workspace-write", "danger-full-access", NULL};
+static const char *const efforts[] = {"minimal", "low", "medium", "high", "xhigh", NULL};
+
+static const char *const known_params[] = {
+    "PROMPT", "cd",    "sandbox", "SESSION_ID", "skip_git_repo_check", "return_all_messages",
+    "image",  "model", "yolo",    "profile",    "reasoning_effort",    "timeout_s",
+    NULL};
+
+/* The schemas are written as JSON: easier to read and to compare with
+ * CodexMCP's than a json_pack format string. */
+static const char input_schema_json[] =
+    "{\"type\":\"object\",\"properties\":{"
+    "\"PROMPT\":{\"type\":\"string\",\"description\":\"The task for Codex, in natural "
+    "language.\"},"
+    "\"cd\":{\"type\":\"string\",\"description\":\"Working directory for Codex: an existing "
+    "directory, usually the project root.\"},"
+    "\"sandbox\":{\"type\":\"string\",\"enum\":[\"read-only\",\"workspace-write\","
+    "\"danger-full-access\"],\"default\":\"read-only\",\"description\":\"Sandbox policy for the "
+    "commands Codex runs. Use workspace-write to let it edit files.\"},"
+    "\"SESSION_ID\":{\"type\":\"string\",\"default\":\"\",\"description\":\"Resume this Codex "
+    "session: the SESSION_ID of an earlier result. Empty: start a new session.\"},"
+    "\"skip_git_repo_check\":{\"type\":\"boolean\",\"default\":true,\"description\":\"Allow "
+    "running outside a git repository.\"},"
+    "\"return_all_messages\":{\"type\":\"boolean\",\"default\":false,\"description\":\"Also "
+    "return every Codex event (reasoning, commands, file changes) in all_messages.\"},"
+    "\"image\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"default\":[],"
+    "\"description\":\"Paths of image files to attach to the prompt.\"},"
+    "\"model\":{\"type\":\"string\",\"default\":\"\",\"description\":\"Model to use. Empty: "
+    "the user's configured default.\"},"
+    "\"yolo\":{\"type\":\"boolean\",\"default\":false,\"description\":\"Run every command "
+    "without approval or sandbox. Dangerous.\"},"
+    "\"profile\":{\"type\":\"string\",\"default\":\"\",\"description\":\"Codex configuration "
+    "profile to use.\"},"
+    "\"reasoning_effort\":{\"type\":\"string\",\"enum\":[\"\",\"minimal\",\"low\",\"medium\","
+    "\"high\",\"xhigh\"],\"default\":\"\",\"description\":\"Reasoning effort "
+    "(model_reasoning_effort). Empty: the user's configured default.\"},"
+    "\"timeout_s\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"description\":\"Give up "
+    "after this many seconds; the session can be resumed afterwards.\"}"
+    "},\"required\":[\"PROMPT\",\"cd\"],\"additionalProperties\":false}";
+
+static const char output_schema_json[] =
+    "{\"type\":\"object\",\"properties\":{"
+    "\"success\":{\"type\":\"boolean\"},"
+    "\"SESSION_ID\":{\"type\":\"string\"},"
+    "\"agent_messages\":{\"type\":\"string\"},"
+    "\"all_messages\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"
+    "\"error\":{\"type\":\"string\"},"
+    "\"usage\":{\"type\":\"object\"},"
+    "\"warnings\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}"
+    "},\"required\":[\"success\"]}";
+
+static json_t *load_schema(const char *text)
+{
+    json_error_t e;
+    json_t *v = json_loads(text, 0, &e);
+    if (v == NULL)
+        abort(); /* a typo in the literal above: caught by every test */
+    return v;
+}
+
+json_t *codex_input_schema(void)
+{
+    return load_schema(input_schema_json);
+}
+
+json_t *codex_output_schema(void)
+{
+    return load_schema(output_schema_json);
+}
+
+void codex_request_free(codex_request *req)
+{
+    free(req->prompt);
+    free(req->cd);
+    free(req->sandbox);
+    free(req->session_id);
+    for (size_t i = 0; i < req->nimages; i++)
+        free(req->images[i]);
+    free(req->images);
+    free(req->model);
+    free(req->profile);
+    free(req->reasoning_effort);
+    memset(req, 0, sizeof(*req));
+}
+
+/* Present and not null. */
+static json_t *arg(json_t *args, const char *name)
+{
+    json_t *v = json_object_get(args, name);
+    return json_is_null(v) ? NULL : v;
+}
+
+static int fail(char **error, char *msg)
+{
+    *error = msg;
+    return -1;
+}
+
+static int get_string(json_t *args, const char *name, char **out, char **error)
+{
+    json_t *v = arg(args, name);
+    if (v == NULL)
+        return 0;
+    if (!json_is_string(v))
+        return fail(error, xasprintf("%s must be a string", name));
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return fail(error, xasprintf("%s must not contain NUL characters", name));
+    *out = xstrdup(json_string_value(v));
+    return 0;
+}
+
+static int get_bool(json_t *args, const char *name, int *out, char **error)
+{
+    json_t *v = arg(args, name);
+    if (v == NULL)
+        return 0;
+    if (!json_is_boolean(v))
+        return fail(error, xasprintf("%s must be a boolean (true or false)", name));
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int get_enum(json_t *args, const char *name, const char *const *values, char **out,
+                    char **error)
+{
+    if (get_string(args, name, out, error) != 0)
+        return -1;
+    if (*out == NULL || **out == '\0') {
+        free(*out);
+        *out = NULL;
+        return 0;
+    }
+    for (size_t i = 0; values[i]; i++)
+        if (strcmp(*out, values[i]) == 0)
+            return 0;
+    buf_t b;
+    buf_init(&b, 1024);
+    for (size_t i = 0; values[i]; i++) {
+        if (i)
+            buf_append(&b, ", ", 2);
+        buf_append(&b, values[i], strlen(values[i]));
+    }
+    char *msg = xasprintf("%s must be one of %s (got \"%s\")", name, b.data, *out);
+    buf_free(&b);
+    return fail(error, msg);
+}
+
+/* Names that go into codex's argv as values: no control characters or
+ * white space, no leading '-' (it would read as a flag). */
+static int get_token(json_t *args, const char *name, char **out, char **error)
+{
+    if (get_string(args, name, out, error) != 0)
+        return -1;
+    if (*out == NULL)
+        return 0;
+    if (**out == '\0') {
+        free(*out);
+        *out = NULL;
+        return 0;
+    }
+    if (**out == '-')
+        return fail(error, xasprintf("%s must not start with '-'", name));
+    for (const unsigned char *p = (const unsigned char *)*out; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f)
+            return fail(error,
+                        xasprintf("%s must not contain white space or control characters", name));
+    return 0;
+}
+
+int codex_request_parse(json_t *args, codex_request *req, char **error)
+{
+    memset(req, 0, sizeof(*req));
+    req->skip_git_repo_check = 1;
+    *error = NULL;
+    const char *key;
+    json_t *value;
+    json_object_foreach(args, key, value)
+    {
+        int known = 0;
+        for (size_t i = 0; known_params[i]; i++)
+            known |= strcmp(key, known_params[i]) == 0;
+        if (!known) {
+            fail(error, xasprintf("unknown parameter \"%s\" (parameters are PROMPT, cd, sandbox, "
+                                  "SESSION_ID, skip_git_repo_check, return_all_messages, image, "
+                                  "model, yolo, profile, reasoning_effort, timeout_s)",
+                                  key));
+            goto bad;
+        }
+    }
+
+    json_t *prompt = arg(args, "PROMPT");
+    if (prompt == NULL) {
+        fail(error, xstrdup("PROMPT is required: the task for Codex"));
+        goto bad;
+    }
+    if (!json_is_string(prompt)) {
+        fail(error, xstrdup("PROMPT must be a string"));
+        goto bad;
+    }
+    if (json_string_length(prompt) == 0) {
+        fail(error, xstrdup("PROMPT must not be empty"));
+        goto bad;
+    }
+    req->prompt_len = json_string_length(prompt);
+    req->prompt = xstrndup(json_string_value(prompt), req->prompt_len);
+
+    char *cd = NULL;
+    if (get_string(args, "cd", &cd, error) != 0)
+        goto bad;
+    if (cd == NULL || *cd == '\0') {
+        free(cd);
+        fail(error, xstrdup("cd is required: the working directory for Codex"));
+        goto bad;
+    }
+    struct stat st;
+    char resolved[PATH_MAX];
+    if (stat(cd, &st) != 0 || !S_ISDIR(st.st_mode) || realpath(cd, resolved) == NULL) {
+        fail(error, xasprintf("cd \"%s\" is not an existing directory", cd));
+        free(cd);
+        goto bad;
+    }
+    free(cd);
+    req->cd = xstrdup(resolved);
+
+    if (get_enum(args, "sandbox", sandboxes, &req->sandbox, error) != 0 ||
+        get_token(args, "SESSION_ID", &req->session_id, error) != 0 ||
+        get_bool(args, "skip_git_repo_check", &req->skip_git_repo_check, error) != 0 ||
+        get_bool(args, "return_all_messages", &req->return_all_messages, error) != 0 ||
+        get_token(args, "model", &req->model, error) != 0 ||
+        get_bool(args, "yolo", &req->yolo, error) != 0 ||
+        get_token(args, "profile", &req->profile, error) != 0 ||
+        get_enum(args, "reasoning_effort", efforts, &req->reasoning_effort, error) != 0)
+        goto bad;
+    if (req->sandbox == NULL)
+        req->sandbox = xstrdup("read-only");
+
+    json_t *images = arg(args, "image");
+    if (images != NULL) {
+        if (!json_is_array(images)) {
+            fail(error, xstrdup("image must be an array of file paths"));
+            goto bad;
+        }
+        req->images = xcalloc(json_array_size(images) + 1, sizeof(char *));
+        size_t i;
+        json_t *img;
+        json_array_foreach(images, i, img)
+        {
+            if (!json_is_string(img)) {
+                fail(error, xasprintf("image[%zu] must be a string (a file path)", i));
+                goto bad;
+            }
+            const char *path = json_string_value(img);
+            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+                fail(error, xasprintf("image[%zu] \"%s\" is not an existing file", i, path));
+                goto bad;
+            }
+            if (access(path, R_OK) != 0 || realpath(path, resolved) == NULL) {
+                fail(error, xasprintf("image[%zu] \"%s\" is not readable", i, path));
+                goto bad;
+            }
+            req->images[req->nimages++] = xstrdup(resolved);
+        }
+    }
+
+    json_t *timeout = arg(args, "timeout_s");
+    if (timeout != NULL) {
+        if (!json_is_number(timeout) || !(json_number_value(timeout) > 0) ||
+            json_number_value(timeout) > 1e7) {
+            fail(error, xstrdup("timeout_s must be a number of seconds greater than 0"));
+            goto bad;
+        }
+        req->timeout_s = json_number_value(timeout);
+    }
+    return 0;
+
+bad:
+    codex_request_free(req);
+    return -1;
+}
+
+/* ---- argv ---- */
+
+char **codex_argv_build(const codex_request *req, const char *codex_path)
+{
+    size_t cap = 24 + 2 * req->nimages, n = 0;
+    char **argv = xcalloc(cap, sizeof(char *));
+    argv[n++] = xstrdup(codex_path);
+    argv[n++] = xstrdup("exec");
+    argv[n++] = xstrdup("--json");
+    /* Exec-level flags go before `resume`, which rejects -s, -C and -p. */
+    if (req->yolo) {
+        argv[n++] = xstrdup("--dangerously-bypass-approvals-and-sandbox");
+    } else {
+        argv[n++] = xstrdup("--sandbox");
+        argv[n++] = xstrdup(req->sandbox);
+    }
+    argv[n++] = xstrdup("--cd");
+    argv[n++] = xstrdup(req->cd);
+    if (req->skip_git_repo_check)
+        argv[n++] = xstrdup("--skip-git-repo-check");
+    if (req->model) {
+        argv[n++] = xstrdup("--model");
+        argv[n++] = xstrdup(req->model);
+    }
+    if (req->profile) {
+        argv[n++] = xstrdup("--profile");
+        argv[n++] = xstrdup(req->profile);
+    }
+    if (req->reasoning_effort) {
+        argv[n++] = xstrdup("--config");
+        argv[n++] = xasprintf("model_reasoning_effort=\"%s\"", req->reasoning_effort);
+    }
+    if (req->session_id) {
+        argv[n++] = xstrdup("resume");
+        argv[n++] = xstrdup(req->session_id);
+    }
+    /* --image takes several values, so each comes with its own flag, last,
+     * and `--` ends them: the prompt then is "-", read from stdin. */
+    for (size_t i = 0; i < req->nimages; i++) {
+        argv[n++] = xstrdup("--image");
+        argv[n++] = xstrdup(req->images[i]);
+    }
+    argv[n++] = xstrdup("--");
+    argv[n++] = xstrdup("-");
+    argv[n] = NULL;
+    return argv;
+}
+
+void codex_argv_free(char **argv)
+{
+    if (argv == NULL)
+        return;
+    for (char **p = argv; *p; p++)
+        free(*p);
+    free(argv);
+}
+
+/* ---- results ---- */
+
+static json_t *wrap(json_t *obj, int is_error, int structured)
+{
+    char *text = json_dumps(obj, JSON_COMPACT);
+    if (text == NULL)
+        text = xstrdup("{\"success\":false,\"error\":\"result could not be encoded\"}");
+    json_t *result = json_pack("{s:[{s:s, s:s}]}", "content", "type", "text", "text", text);
+    free(text);
+    if (structured)
+        json_object_set(result, "structuredContent", obj);
+    if (is_error)
+        json_object_set_new(result, "isError", json_true());
+    json_decref(obj);
+    return result;
+}
+
+json_t *codex_result_error(const char *error, const char *session_id, int structured)
+{
+    json_t *obj = json_pack("{s:b, s:s}", "success", 0, "error", error);
+    if (session_id)
+        json_object_set_new(obj, "SESSION_ID", json_string(session_id));
+    return wrap(obj, 1, structured);
+}
+
+json_t *codex_result_build(const events_state *st, const char *error, int include_all,
+                           int structured)
+{
+    int ok = error == NULL && st->terminal == EV_COMPLETED;
+    json_t *obj = json_pack("{s:b}", "success", ok);
+    if (st->thread_id)
+        json_object_set_new(obj, "SESSION_ID", json_string(st->thread_id));
+    char *joined = events_joined_messages(st);
+    if (ok || *joined)
+        json_object_set_new(obj, "agent_messages", json_string(joined));
+    free(joined);
+    if (!ok) {
+        const char *why = error ? error : st->failure ? st->failure : "codex failed";
+        json_object_set_new(obj, "error", json_string(why));
+    }
+    if (include_all && st->all_messages)
+        json_object_set(obj, "all_messages", st->all_messages);
+    if (st->usage)
+        json_object_set(obj, "usage", st->usage);
+    /* Warnings, less the cause already given as the error. */
+    json_t *warnings = json_array();
+    const char *err_text = json_string_value(json_object_get(obj, "error"));
+    size_t i;
+    json_t *w;
+    json_array_foreach(st->warnings, i, w)
+    {
+        if (err_text && strstr(err_text, json_string_value(w)) != NULL)
+            continue;
+        json_array_append(warnings, w);
+    }
+    if (st->warnings_dropped)
+        json_array_append_new(warnings, json_sprintf("%zu more warnings not shown",
+                                                     st->warnings_dropped));
+    if (json_array_size(warnings) > 0)
+        json_object_set_new(obj, "warnings", warnings);
+    else
+        json_decref(warnings);
+    return wrap(obj, !ok, structured);
+}

@@ -1,0 +1,266 @@
+/* Reducer of the `codex exec --json` event stream (REFERENCE.md §1). */
+#include "events.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "limits.h"
+#include "util.h"
+
+void events_init(events_state *st, int keep_all)
+{
+    memset(st, 0, sizeof(*st));
+    st->agent_messages = json_array();
+    st->warnings = json_array();
+    st->keep_all = keep_all;
+    if (keep_all)
+        st->all_messages = json_array();
+}
+
+void events_free(events_state *st)
+{
+    free(st->thread_id);
+    free(st->failure);
+    free(st->last_error);
+    json_decref(st->agent_messages);
+    json_decref(st->all_messages);
+    json_decref(st->usage);
+    json_decref(st->warnings);
+    memset(st, 0, sizeof(*st));
+}
+
+static void add_warning(events_state *st, const char *text)
+{
+    if (json_array_size(st->warnings) >= WARNINGS_MAX) {
+        st->warnings_dropped++;
+        return;
+    }
+    char *clean = utf8_sanitize(text, strlen(text), WARNING_TEXT_MAX);
+    json_array_append_new(st->warnings, json_string(clean));
+    free(clean);
+}
+
+void events_warn(events_state *st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = xvasprintf(fmt, ap);
+    va_end(ap);
+    add_warning(st, text);
+    free(text);
+}
+
+void events_overlong(events_state *st, size_t len, size_t max)
+{
+    events_warn(st, "skipped a codex output line of %zu bytes (over the %zu byte limit)", len, max);
+}
+
+int events_is_reconnect(const char *m)
+{
+    static const char prefix[] = "Reconnecting... ";
+    size_t plen = sizeof(prefix) - 1;
+    if (strncmp(m, prefix, plen) != 0)
+        return 0;
+    const char *p = m + plen;
+    if (strncmp(p, "waiting for network", 19) == 0)
+        return 1;
+    /* N/M, then the end or a space ("Reconnecting... 2/5 (cause)"). */
+    if (!isdigit((unsigned char)*p))
+        return 0;
+    while (isdigit((unsigned char)*p))
+        p++;
+    if (*p++ != '/' || !isdigit((unsigned char)*p))
+        return 0;
+    while (isdigit((unsigned char)*p))
+        p++;
+    return *p == '\0' || *p == ' ';
+}
+
+static const char *str_field(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void set_str(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = s ? xstrdup(s) : NULL;
+}
+
+/* "/bin/bash -lc 'pytest -q'" → "pytest -q": what the user would type. */
+static char *command_text(const char *cmd)
+{
+    static const char *const shells[] = {"/bin/bash -lc ", "/bin/sh -c ", "bash -lc ",
+                                         "/bin/zsh -lc "};
+    for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++) {
+        size_t n = strlen(shells[i]);
+        if (strncmp(cmd, shells[i], n) != 0)
+            continue;
+        const char *inner = cmd + n;
+        size_t len = strlen(inner);
+        if (len >= 2 && (inner[0] == '\'' || inner[0] == '"') && inner[len - 1] == inner[0])
+            return xstrndup(inner + 1, len - 2);
+        return xstrdup(inner);
+    }
+    return xstrdup(cmd);
+}
+
+static char *describe_file_change(json_t *item)
+{
+    buf_t b;
+    buf_init(&b, PROGRESS_MESSAGE_MAX * 4);
+    buf_append(&b, "file change:", 12);
+    json_t *changes = json_object_get(item, "changes");
+    size_t i;
+    json_t *ch;
+    json_array_foreach(changes, i, ch)
+    {
+        const char *kind = str_field(ch, "kind");
+        const char *path = str_field(ch, "path");
+        if (path == NULL)
+            continue;
+        const char *base = strrchr(path, '/');
+        char *part = xasprintf("%s %s %s", i ? "," : "", kind ? kind : "edit", base ? base + 1 : path);
+        buf_append(&b, part, strlen(part));
+        free(part);
+    }
+    return b.data ? b.data : xstrdup("file change");
+}
+
+/* item.started / item.updated / item.completed */
+static char *reduce_item(events_state *st, const char *phase, json_t *item)
+{
+    if (!json_is_object(item))
+        return NULL;
+    /* Older streams named the type item_type and the message assistant_message. */
+    const char *type = str_field(item, "type");
+    if (type == NULL)
+        type = str_field(item, "item_type");
+    if (type == NULL)
+        return NULL;
+    int completed = strcmp(phase, "completed") == 0;
+    int started = strcmp(phase, "started") == 0;
+
+    if (strcmp(type, "agent_message") == 0 || strcmp(type, "assistant_message") == 0) {
+        const char *text = str_field(item, "text");
+        if (!completed || text == NULL)
+            return NULL;
+        json_array_append_new(st->agent_messages, json_string(text));
+        return xasprintf("message: %s", text);
+    }
+    if (strcmp(type, "reasoning") == 0) {
+        const char *text = str_field(item, "text");
+        return completed && text ? xasprintf("reasoning: %s", text) : NULL;
+    }
+    if (strcmp(type, "command_execution") == 0) {
+        const char *cmd = str_field(item, "command");
+        char *shown = command_text(cmd ? cmd : "?");
+        char *out = NULL;
+        if (started) {
+            out = xasprintf("running: %s", shown);
+        } else if (completed) {
+            json_t *code = json_object_get(item, "exit_code");
+            const char *status = str_field(item, "status");
+            if (json_is_integer(code))
+                out = xasprintf("finished (exit %lld): %s", (long long)json_integer_value(code),
+                                shown);
+            else
+                out = xasprintf("%s: %s", status ? status : "finished", shown);
+        }
+        free(shown);
+        return out;
+    }
+    if (strcmp(type, "file_change") == 0)
+        return completed ? describe_file_change(item) : NULL;
+    if (strcmp(type, "mcp_tool_call") == 0) {
+        const char *server = str_field(item, "server"), *tool = str_field(item, "tool");
+        return started || completed
+                   ? xasprintf("%s tool %s.%s", started ? "calling" : "called",
+                               server ? server : "?", tool ? tool : "?")
+                   : NULL;
+    }
+    if (strcmp(type, "web_search") == 0) {
+        const char *q = str_field(item, "query");
+        return started ? xasprintf("searching: %s", q ? q : "") : NULL;
+    }
+    if (strcmp(type, "todo_list") == 0)
+        return NULL;
+    if (strcmp(type, "error") == 0) {
+        const char *msg = str_field(item, "message");
+        if (completed && msg)
+            add_warning(st, msg);
+        return NULL;
+    }
+    return NULL;
+}
+
+char *events_feed(events_state *st, const char *line, size_t len)
+{
+    json_error_t e;
+    json_t *ev = json_loadb(line, len, 0, &e);
+    if (!json_is_object(ev)) {
+        char *shown = utf8_sanitize(line, len < 200 ? len : 200, 400);
+        events_warn(st, "codex printed a line that is not a JSON event: %s", shown);
+        free(shown);
+        json_decref(ev);
+        return NULL;
+    }
+    st->events++;
+    if (st->keep_all)
+        json_array_append(st->all_messages, ev);
+    const char *type = str_field(ev, "type");
+    char *progress = NULL;
+    if (type == NULL) {
+        /* legacy {"id":…,"msg":{…}} or something new: kept, not interpreted */
+    } else if (strcmp(type, "thread.started") == 0) {
+        const char *id = str_field(ev, "thread_id");
+        if (id)
+            set_str(&st->thread_id, id);
+    } else if (strcmp(type, "turn.started") == 0) {
+        progress = xstrdup("turn started");
+    } else if (strncmp(type, "item.", 5) == 0) {
+        progress = reduce_item(st, type + 5, json_object_get(ev, "item"));
+    } else if (strcmp(type, "turn.completed") == 0) {
+        st->terminal = EV_COMPLETED;
+        json_t *usage = json_object_get(ev, "usage");
+        if (json_is_object(usage)) {
+            json_decref(st->usage);
+            st->usage = json_incref(usage);
+        }
+        progress = xstrdup("turn completed");
+    } else if (strcmp(type, "turn.failed") == 0) {
+        st->terminal = EV_FAILED;
+        const char *msg = str_field(json_object_get(ev, "error"), "message");
+        set_str(&st->failure, msg ? msg : st->last_error ? st->last_error : "unknown error");
+        progress = xasprintf("turn failed: %s", st->failure);
+    } else if (strcmp(type, "error") == 0) {
+        const char *msg = str_field(ev, "message");
+        if (msg && events_is_reconnect(msg)) {
+            progress = xstrdup(msg);
+        } else if (msg) {
+            /* Either the cause of a turn.failed that follows, or a warning. */
+            set_str(&st->last_error, msg);
+            add_warning(st, msg);
+        }
+    }
+    json_decref(ev);
+    return progress;
+}
+
+char *events_joined_messages(const events_state *st)
+{
+    buf_t b;
+    buf_init(&b, (size_t)-1 / 2);
+    size_t i;
+    json_t *m;
+    json_array_foreach(st->agent_messages, i, m)
+    {
+        if (i > 0)
+            buf_append(&b, "\n\n", 2);
+        buf_append(&b, json_string_value(m), json_string_length(m));
+    }
+    return b.data ? b.data : xstrdup("");
+}

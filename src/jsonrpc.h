@@ -1,0 +1,54 @@
+/* JSON-RPC 2.0 framing, pure: bytes of one line to a validated message or
+ * to the error reply the line deserves, and constructors for replies.
+ * Ownership: every function returning json_t* returns a new reference the
+ * caller owns; `id` arguments are borrowed and increfed when stored, so an
+ * id goes back to the client as the very value it sent (int64 exact). */
+#ifndef CODEXMCP_JSONRPC_H
+#define CODEXMCP_JSONRPC_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+enum {
+    JRPC_PARSE_ERROR = -32700,
+    JRPC_INVALID_REQUEST = -32600,
+    JRPC_METHOD_NOT_FOUND = -32601,
+    JRPC_INVALID_PARAMS = -32602,
+    JRPC_INTERNAL_ERROR = -32603,
+};
+
+typedef enum {
+    JRPC_REQUEST,      /* has method and a valid id: must be answered */
+    JRPC_NOTIFICATION, /* has method, no id: never answered */
+    JRPC_RESPONSE,     /* a reply from the client: we send no requests, ignored */
+    JRPC_INVALID,      /* *err holds the error reply to send */
+} jrpc_kind;
+
+typedef struct {
+    jrpc_kind kind;
+    const char *method; /* borrowed from the message */
+    json_t *id;         /* borrowed; NULL for notifications */
+    json_t *params;     /* borrowed; NULL when absent */
+} jrpc_msg;
+
+/* Decodes one line. Returns the value (object or array) or NULL with
+ * *err set to a -32700 reply (invalid JSON, invalid UTF-8, too deep). */
+json_t *jrpc_decode(const char *line, size_t len, json_t **err);
+
+/* Classifies one decoded element (not an array). On JRPC_INVALID, *err is
+ * the reply to send (id kept when it was valid, else null). */
+jrpc_kind jrpc_classify(json_t *value, jrpc_msg *msg, json_t **err);
+
+/* Builders. jrpc_result steals `result`; `id` is borrowed (NULL → null). */
+json_t *jrpc_result(json_t *id, json_t *result);
+json_t *jrpc_error(json_t *id, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Same, with a `data` member (stolen). */
+json_t *jrpc_error_data(json_t *id, int code, json_t *data, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+json_t *jrpc_notification(const char *method, json_t *params);
+
+/* Serializes compactly (no newline inside) plus a trailing "\n". The caller
+ * frees the string. Never NULL: an unencodable value becomes an error. */
+char *jrpc_serialize(json_t *msg, size_t *len);
+
+#endif

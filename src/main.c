@@ -1,0 +1,337 @@
+/* codexmcp: options, wiring of transport, session and tools, and the
+ * shutdown path (stdin EOF, SIGTERM, SIGINT, SIGHUP, client gone). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "child.h"
+#include "jobs.h"
+#include "limits.h"
+#include "log.h"
+#include "mcp.h"
+#include "tool_codex.h"
+#include "tools.h"
+#include "transport.h"
+#include "util.h"
+#include "version.h"
+
+typedef struct {
+    uv_loop_t *loop;
+    transport *tr;
+    mcp_session *session;
+    tool_registry tools;
+    jobs *jobs;
+    uv_signal_t sigs[3];
+    int shutting_down;
+    int exit_code;
+} app;
+
+static const char usage_text[] =
+    "Usage: codexmcp [OPTIONS]\n"
+    "\n"
+    "An MCP server on stdio that hands coding work to the Codex CLI\n"
+    "(`codex exec --json`). Add it to Claude Code with:\n"
+    "  claude mcp add codex -s user --transport stdio -- /path/to/codexmcp\n"
+    "\n"
+    "Options:\n"
+    "  --codex PATH           codex binary to run (default: $CODEXMCP_CODEX, else\n"
+    "                         `codex` on PATH)\n"
+    "  --max-parallel N       codex processes running at once; more calls wait in\n"
+    "                         a queue (default: $CODEXMCP_MAX_PARALLEL, else 4)\n"
+    "  --timeout SECONDS      default time limit of one call, 0 = none (default:\n"
+    "                         $CODEXMCP_TIMEOUT, else 0); a call may set timeout_s\n"
+    "  --idle-timeout SECONDS end a call when codex reports nothing for this long,\n"
+    "                         0 = off (default: $CODEXMCP_IDLE_TIMEOUT, else 0)\n"
+    "  --kill-grace MS        time between SIGTERM and SIGKILL of a codex process\n"
+    "                         group (default: 2000)\n"
+    "  --max-line-bytes N     longest request line accepted (default: 67108864)\n"
+    "  --log-level LEVEL      stderr log level: debug, info, notice, warning,\n"
+    "                         error, critical, alert, emergency (default: warning)\n"
+    "  -h, --help             show this help and exit\n"
+    "  -V, --version          show the version and exit\n";
+
+static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    if (s == NULL || *s == '\0' || *s == '-')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+    if (s == NULL || *s == '\0')
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || *end != '\0' || !(v >= 0) || v > 1e7)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int bad_option(const char *opt, const char *value, const char *expect)
+{
+    fprintf(stderr, "codexmcp: invalid value '%s' for %s: expected %s\n", value ? value : "",
+            opt, expect);
+    fprintf(stderr, "Try 'codexmcp --help' for more information.\n");
+    return 2;
+}
+
+/* ---- shutdown ---- */
+
+static void finish_exit(void *ctx)
+{
+    app *a = ctx;
+    a->tr = NULL;
+    for (int i = 0; i < 3; i++)
+        uv_close((uv_handle_t *)&a->sigs[i], NULL);
+    jobs_close(a->jobs);
+}
+
+static void all_calls_done(void *ctx)
+{
+    app *a = ctx;
+    if (!a->shutting_down || a->tr == NULL)
+        return;
+    transport_close(a->tr, finish_exit, a);
+}
+
+static void begin_shutdown(app *a, const char *why)
+{
+    if (a->shutting_down)
+        return;
+    a->shutting_down = 1;
+    log_msg(LOG_INFO, "shutting down: %s", why);
+    transport_stop_reading(a->tr);
+    mcp_session_on_idle(a->session, all_calls_done, a);
+    mcp_session_cancel_all(a->session);
+    if (mcp_session_inflight(a->session) == 0)
+        all_calls_done(a);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    app *a = h->data;
+    if (a->shutting_down) {
+        log_msg(LOG_WARNING, "second signal %d: killing every codex process now", signum);
+        jobs_kill_now(a->jobs);
+        return;
+    }
+    begin_shutdown(a, signum == SIGTERM ? "SIGTERM" : signum == SIGINT ? "SIGINT" : "SIGHUP");
+}
+
+/* ---- transport callbacks ---- */
+
+static void on_line(void *ctx, const char *line, size_t len)
+{
+    app *a = ctx;
+    mcp_session_handle_line(a->session, line, len);
+}
+
+static void on_oversized(void *ctx, size_t len, size_t max)
+{
+    app *a = ctx;
+    mcp_session_handle_oversized(a->session, len, max);
+}
+
+static void on_eof(void *ctx)
+{
+    begin_shutdown(ctx, "stdin closed");
+}
+
+static void on_write_error(void *ctx, int err)
+{
+    (void)err;
+    begin_shutdown(ctx, "stdout closed");
+}
+
+static void send_msg(void *ctx, json_t *msg)
+{
+    app *a = ctx;
+    if (a->tr)
+        transport_send(a->tr, msg);
+    else
+        json_decref(msg);
+}
+
+/* ---- options ---- */
+
+enum {
+    OPT_CODEX = 256,
+    OPT_MAX_PARALLEL,
+    OPT_TIMEOUT,
+    OPT_IDLE_TIMEOUT,
+    OPT_KILL_GRACE,
+    OPT_MAX_LINE,
+    OPT_LOG_LEVEL,
+};
+
+static int env_uint(const char *name, unsigned long long max, unsigned long long *out)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        return 0;
+    if (parse_uint(v, max, out) != 0) {
+        fprintf(stderr, "codexmcp: invalid %s='%s': expected a whole number\n", name, v);
+        return -1;
+    }
+    return 0;
+}
+
+static int env_seconds(const char *name, double *out)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        return 0;
+    if (parse_seconds(v, out) != 0) {
+        fprintf(stderr, "codexmcp: invalid %s='%s': expected seconds (>= 0)\n", name, v);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    /* The codex child goes through this binary first so it can ask the
+     * kernel to kill it when codexmcp dies (see child.c). */
+    if (argc > 1 && strcmp(argv[1], CHILD_EXEC_FLAG) == 0)
+        return child_exec_main(argc, argv);
+
+    jobs_config cfg;
+    jobs_config_default(&cfg);
+    unsigned long long max_line = MAX_LINE_BYTES_DEFAULT, u;
+    const char *codex = getenv("CODEXMCP_CODEX");
+    if (codex != NULL && *codex == '\0')
+        codex = NULL;
+    if (env_uint("CODEXMCP_MAX_PARALLEL", 1024, &u) != 0)
+        return 2;
+    if (getenv("CODEXMCP_MAX_PARALLEL") && *getenv("CODEXMCP_MAX_PARALLEL"))
+        cfg.max_parallel = (unsigned)u;
+    if (env_seconds("CODEXMCP_TIMEOUT", &cfg.timeout_s) != 0 ||
+        env_seconds("CODEXMCP_IDLE_TIMEOUT", &cfg.idle_timeout_s) != 0)
+        return 2;
+
+    static const struct option opts[] = {
+        {"codex", required_argument, NULL, OPT_CODEX},
+        {"max-parallel", required_argument, NULL, OPT_MAX_PARALLEL},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"kill-grace", required_argument, NULL, OPT_KILL_GRACE},
+        {"max-line-bytes", required_argument, NULL, OPT_MAX_LINE},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case 'V':
+            printf("codexmcp %s\n", CODEXMCP_VERSION);
+            return 0;
+        case OPT_CODEX:
+            codex = optarg;
+            break;
+        case OPT_MAX_PARALLEL:
+            if (parse_uint(optarg, 1024, &u) != 0 || u == 0)
+                return bad_option("--max-parallel", optarg, "a whole number from 1 to 1024");
+            cfg.max_parallel = (unsigned)u;
+            break;
+        case OPT_TIMEOUT:
+            if (parse_seconds(optarg, &cfg.timeout_s) != 0)
+                return bad_option("--timeout", optarg, "seconds (>= 0)");
+            break;
+        case OPT_IDLE_TIMEOUT:
+            if (parse_seconds(optarg, &cfg.idle_timeout_s) != 0)
+                return bad_option("--idle-timeout", optarg, "seconds (>= 0)");
+            break;
+        case OPT_KILL_GRACE:
+            if (parse_uint(optarg, 600000, &u) != 0)
+                return bad_option("--kill-grace", optarg, "milliseconds (0 to 600000)");
+            cfg.kill_grace_ms = (unsigned)u;
+            break;
+        case OPT_MAX_LINE:
+            if (parse_uint(optarg, (unsigned long long)1 << 40, &max_line) != 0 || max_line < 1024)
+                return bad_option("--max-line-bytes", optarg, "a byte count of at least 1024");
+            break;
+        case OPT_LOG_LEVEL: {
+            log_level lv;
+            if (log_level_parse(optarg, &lv) != 0)
+                return bad_option("--log-level", optarg,
+                                  "debug, info, notice, warning, error, critical, alert or "
+                                  "emergency");
+            log_set_stderr_level(lv);
+            break;
+        }
+        case ':':
+            fprintf(stderr, "codexmcp: option '%s' needs a value\n", argv[optind - 1]);
+            fprintf(stderr, "Try 'codexmcp --help' for more information.\n");
+            return 2;
+        default:
+            fprintf(stderr, "codexmcp: unknown option '%s'\n", argv[optind - 1]);
+            fprintf(stderr, "Try 'codexmcp --help' for more information.\n");
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "codexmcp: unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr, "Try 'codexmcp --help' for more information.\n");
+        return 2;
+    }
+    cfg.codex = codex;
+
+    /* A client that goes away must give EPIPE, not kill us mid-cleanup. */
+    signal(SIGPIPE, SIG_IGN);
+
+    app a;
+    memset(&a, 0, sizeof(a));
+    a.loop = uv_default_loop();
+    a.jobs = jobs_new(a.loop, &cfg);
+    tools_init(&a.tools, TOOLS_PAGE_SIZE);
+    tools_add(&a.tools, tool_codex_def(a.jobs));
+
+    mcp_server_info info = {
+        .name = "codexmcp",
+        .version = CODEXMCP_VERSION,
+        .instructions = "Use the `codex` tool to hand a coding task to OpenAI's Codex CLI. "
+                        "Pass the SESSION_ID from a result to continue that conversation.",
+    };
+    a.session = mcp_session_new(&info, &a.tools, send_msg, &a);
+
+    transport_callbacks cb = {on_line, on_oversized, on_eof, on_write_error};
+    a.tr = transport_new(a.loop, (size_t)max_line, &cb, &a);
+
+    static const int signums[3] = {SIGTERM, SIGINT, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        uv_signal_init(a.loop, &a.sigs[i]);
+        a.sigs[i].data = &a;
+        uv_signal_start(&a.sigs[i], on_signal, signums[i]);
+    }
+
+    if (transport_start(a.tr) != 0) {
+        a.exit_code = 1;
+        begin_shutdown(&a, "stdio unusable");
+    }
+    uv_run(a.loop, UV_RUN_DEFAULT);
+
+    mcp_session_free(a.session);
+    tools_free(&a.tools);
+    jobs_free(a.jobs);
+    uv_loop_close(a.loop);
+    return a.exit_code;
+}

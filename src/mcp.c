@@ -1,0 +1,431 @@
+/* MCP session: lifecycle, dispatch, batches, calls in flight, logging. */
+#include "mcp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonrpc.h"
+#include "limits.h"
+#include "log.h"
+#include "util.h"
+
+/* Versions echoed back when a client asks for them, oldest first. */
+static const char *const known_versions[] = {"2024-11-05", "2025-03-26", "2025-06-18",
+                                             "2025-11-25"};
+
+/* A JSON-RPC batch (2025-03-26 only): its replies go out together, as one
+ * array, once every element, tool calls included, has been answered. */
+typedef struct batch {
+    json_t *replies;
+    size_t pending; /* tool calls of this batch still in flight */
+    int closed;     /* every element has been dispatched */
+} batch;
+
+struct mcp_call {
+    mcp_session *session;
+    json_t *id;
+    json_t *progress_token; /* NULL: the client asked for no progress */
+    json_int_t progress;
+    batch *batch;
+    const tool_def *tool;
+    void *data;
+    int cancelled;
+    mcp_call *next;
+};
+
+struct mcp_session {
+    mcp_server_info info;
+    const tool_registry *tools;
+    mcp_send_fn send;
+    void *send_ctx;
+    const char *version; /* negotiated; NULL before initialize */
+    int client_initialized;
+    mcp_call *calls;
+    size_t ncalls;
+    int log_sink_set;
+    void (*on_idle)(void *ctx);
+    void *idle_ctx;
+};
+
+static void emit(mcp_session *s, batch *b, json_t *msg)
+{
+    if (b)
+        json_array_append_new(b->replies, msg);
+    else
+        s->send(s->send_ctx, msg);
+}
+
+static void batch_maybe_send(mcp_session *s, batch *b)
+{
+    if (!b->closed || b->pending > 0)
+        return;
+    if (json_array_size(b->replies) > 0)
+        s->send(s->send_ctx, b->replies);
+    else
+        json_decref(b->replies);
+    free(b);
+}
+
+static void client_log(void *ctx, log_level level, const char *text)
+{
+    mcp_session *s = ctx;
+    json_t *params = json_pack("{s:s, s:s, s:s}", "level", log_level_name(level), "logger",
+                               "codexmcp", "data", text);
+    s->send(s->send_ctx, jrpc_notification("notifications/message", params));
+}
+
+mcp_session *mcp_session_new(const mcp_server_info *info, const tool_registry *tools,
+                             mcp_send_fn send, void *send_ctx)
+{
+    mcp_session *s = xcalloc(1, sizeof(*s));
+    s->info = *info;
+    s->tools = tools;
+    s->send = send;
+    s->send_ctx = send_ctx;
+    return s;
+}
+
+void mcp_session_free(mcp_session *s)
+{
+    if (s == NULL)
+        return;
+    if (s->log_sink_set)
+        log_set_client_sink(NULL, NULL, LOG_OFF);
+    free(s);
+}
+
+const char *mcp_session_version(const mcp_session *s)
+{
+    return s->version;
+}
+
+size_t mcp_session_inflight(const mcp_session *s)
+{
+    return s->ncalls;
+}
+
+void mcp_session_on_idle(mcp_session *s, void (*fn)(void *ctx), void *ctx)
+{
+    s->on_idle = fn;
+    s->idle_ctx = ctx;
+}
+
+/* ---- handlers of the individual methods ---- */
+
+static json_t *handle_initialize(mcp_session *s, json_t *id, json_t *params)
+{
+    if (s->version != NULL)
+        return jrpc_error(id, JRPC_INVALID_REQUEST,
+                          "Invalid Request: initialize was already called for this session");
+    json_t *requested = params ? json_object_get(params, "protocolVersion") : NULL;
+    if (!json_is_string(requested))
+        return jrpc_error(id, JRPC_INVALID_PARAMS,
+                          "Invalid params: initialize needs params.protocolVersion (a string)");
+    const char *want = json_string_value(requested);
+    s->version = MCP_LATEST_VERSION;
+    for (size_t i = 0; i < sizeof(known_versions) / sizeof(known_versions[0]); i++)
+        if (strcmp(want, known_versions[i]) == 0)
+            s->version = known_versions[i];
+    json_t *info = json_pack("{s:s, s:s, s:s}", "name", s->info.name, "title", "Codex MCP",
+                             "version", s->info.version);
+    json_t *result = json_pack(
+        "{s:s, s:{s:{s:b}, s:{}}, s:o}", "protocolVersion", s->version, "capabilities", "tools",
+        "listChanged", 0, "logging", "serverInfo", info);
+    if (s->info.instructions)
+        json_object_set_new(result, "instructions", json_string(s->info.instructions));
+    log_msg(LOG_DEBUG, "initialize: client asked for %s, using %s", want, s->version);
+    return jrpc_result(id, result);
+}
+
+static json_t *handle_tools_list(mcp_session *s, json_t *id, json_t *params)
+{
+    json_t *cursor = params ? json_object_get(params, "cursor") : NULL;
+    if (cursor != NULL && !json_is_null(cursor) && !json_is_string(cursor))
+        return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: cursor must be a string");
+    const char *c = json_is_string(cursor) ? json_string_value(cursor) : NULL;
+    json_t *page = tools_list_page(s->tools, c);
+    if (page == NULL)
+        return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: unknown cursor");
+    return jrpc_result(id, page);
+}
+
+static json_t *handle_set_level(mcp_session *s, json_t *id, json_t *params)
+{
+    json_t *level = params ? json_object_get(params, "level") : NULL;
+    log_level lv;
+    if (!json_is_string(level) || log_level_parse(json_string_value(level), &lv) != 0)
+        return jrpc_error(id, JRPC_INVALID_PARAMS,
+                          "Invalid params: level must be one of debug, info, notice, warning, "
+                          "error, critical, alert, emergency");
+    log_set_client_sink(client_log, s, lv);
+    s->log_sink_set = 1;
+    return jrpc_result(id, json_object());
+}
+
+static mcp_call *find_call(mcp_session *s, json_t *id)
+{
+    for (mcp_call *c = s->calls; c; c = c->next)
+        if (!c->cancelled && json_equal(c->id, id))
+            return c;
+    return NULL;
+}
+
+/* Returns a reply to send now, or NULL when the call went to its tool. */
+static json_t *handle_tools_call(mcp_session *s, json_t *id, json_t *params, batch *b)
+{
+    json_t *name = params ? json_object_get(params, "name") : NULL;
+    if (!json_is_string(name))
+        return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: tools/call needs params.name");
+    const tool_def *tool = tools_find(s->tools, json_string_value(name));
+    if (tool == NULL)
+        return jrpc_error(id, JRPC_INVALID_PARAMS, "Unknown tool: %s", json_string_value(name));
+    json_t *args = json_object_get(params, "arguments");
+    if (args != NULL && !json_is_null(args) && !json_is_object(args))
+        return jrpc_error(id, JRPC_INVALID_PARAMS,
+                          "Invalid params: arguments must be an object");
+    json_t *meta = json_object_get(params, "_meta");
+    json_t *token = json_is_object(meta) ? json_object_get(meta, "progressToken") : NULL;
+    if (token != NULL && !json_is_string(token) && !json_is_integer(token))
+        return jrpc_error(id, JRPC_INVALID_PARAMS,
+                          "Invalid params: _meta.progressToken must be a string or an integer");
+
+    mcp_call *c = xcalloc(1, sizeof(*c));
+    c->session = s;
+    c->id = json_incref(id);
+    c->progress_token = token ? json_incref(token) : NULL;
+    c->batch = b;
+    c->tool = tool;
+    c->next = s->calls;
+    s->calls = c;
+    s->ncalls++;
+    if (b)
+        b->pending++;
+    json_t *empty = NULL;
+    if (!json_is_object(args))
+        args = empty = json_object();
+    tool->start(tool->tool_ctx, c, args);
+    json_decref(empty);
+    return NULL;
+}
+
+static void handle_cancelled(mcp_session *s, json_t *params)
+{
+    json_t *rid = params ? json_object_get(params, "requestId") : NULL;
+    if (rid == NULL)
+        return;
+    mcp_call *c = find_call(s, rid);
+    if (c == NULL) {
+        log_msg(LOG_DEBUG, "cancel for a request that is not running: ignored");
+        return;
+    }
+    json_t *reason = json_object_get(params, "reason");
+    log_msg(LOG_INFO, "request cancelled by the client%s%s", json_is_string(reason) ? ": " : "",
+            json_is_string(reason) ? json_string_value(reason) : "");
+    c->cancelled = 1;
+    if (c->tool->cancel)
+        c->tool->cancel(c->tool->tool_ctx, c);
+}
+
+static void dispatch_notification(mcp_session *s, const jrpc_msg *m)
+{
+    if (strcmp(m->method, "notifications/initialized") == 0)
+        s->client_initialized = 1;
+    else if (strcmp(m->method, "notifications/cancelled") == 0)
+        handle_cancelled(s, json_is_object(m->params) ? m->params : NULL);
+    else
+        log_msg(LOG_DEBUG, "notification %s ignored", m->method);
+}
+
+/* Returns the reply to send, or NULL when there is none yet. */
+static json_t *dispatch_request(mcp_session *s, const jrpc_msg *m, batch *b)
+{
+    json_t *id = m->id;
+    json_t *params = json_is_object(m->params) ? m->params : NULL;
+    if (m->params != NULL && params == NULL)
+        return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: params must be an object");
+    if (find_call(s, id) != NULL)
+        return jrpc_error(id, JRPC_INVALID_REQUEST,
+                          "Invalid Request: id is already in use by a request in flight");
+    if (strcmp(m->method, "ping") == 0)
+        return jrpc_result(id, json_object());
+    if (strcmp(m->method, "initialize") == 0)
+        return handle_initialize(s, id, params);
+    if (s->version == NULL)
+        return jrpc_error(id, JRPC_INVALID_REQUEST,
+                          "Invalid Request: server not initialized; send initialize first");
+    if (strcmp(m->method, "tools/list") == 0)
+        return handle_tools_list(s, id, params);
+    if (strcmp(m->method, "tools/call") == 0)
+        return handle_tools_call(s, id, params, b);
+    if (strcmp(m->method, "logging/setLevel") == 0) {
+        json_t *reply = handle_set_level(s, id, params);
+        if (json_object_get(reply, "result") != NULL) {
+            /* The reply goes first, then the record that confirms it. */
+            emit(s, b, reply);
+            log_msg(LOG_INFO, "log level set to %s",
+                    json_string_value(json_object_get(params, "level")));
+            return NULL;
+        }
+        return reply;
+    }
+    return jrpc_error(id, JRPC_METHOD_NOT_FOUND, "Method not found: %s", m->method);
+}
+
+static void handle_element(mcp_session *s, json_t *value, batch *b)
+{
+    jrpc_msg m;
+    json_t *err;
+    switch (jrpc_classify(value, &m, &err)) {
+    case JRPC_INVALID:
+        log_msg(LOG_WARNING, "invalid message: %s",
+                json_string_value(json_object_get(json_object_get(err, "error"), "message")));
+        emit(s, b, err);
+        break;
+    case JRPC_RESPONSE:
+        log_msg(LOG_DEBUG, "response from the client ignored (no request was sent)");
+        break;
+    case JRPC_NOTIFICATION:
+        dispatch_notification(s, &m);
+        break;
+    case JRPC_REQUEST: {
+        json_t *reply = dispatch_request(s, &m, b);
+        if (reply)
+            emit(s, b, reply);
+        break;
+    }
+    }
+}
+
+void mcp_session_handle_line(mcp_session *s, const char *line, size_t len)
+{
+    /* Blank lines between messages are tolerated, not errors. */
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+        i++;
+    if (i == len)
+        return;
+    json_t *err = NULL;
+    json_t *value = jrpc_decode(line, len, &err);
+    if (value == NULL) {
+        log_msg(LOG_WARNING, "malformed line: %s",
+                json_string_value(json_object_get(json_object_get(err, "error"), "message")));
+        s->send(s->send_ctx, err);
+        return;
+    }
+    if (!json_is_array(value)) {
+        handle_element(s, value, NULL);
+        json_decref(value);
+        return;
+    }
+    if (s->version == NULL || strcmp(s->version, "2025-03-26") != 0) {
+        s->send(s->send_ctx, jrpc_error(NULL, JRPC_INVALID_REQUEST,
+                                        "Invalid Request: batches are only accepted under "
+                                        "protocol version 2025-03-26"));
+    } else if (json_array_size(value) == 0) {
+        s->send(s->send_ctx,
+                jrpc_error(NULL, JRPC_INVALID_REQUEST, "Invalid Request: empty batch"));
+    } else {
+        batch *b = xcalloc(1, sizeof(*b));
+        b->replies = json_array();
+        size_t i2;
+        json_t *el;
+        json_array_foreach(value, i2, el)
+        {
+            handle_element(s, el, b);
+        }
+        b->closed = 1;
+        batch_maybe_send(s, b);
+    }
+    json_decref(value);
+}
+
+void mcp_session_handle_oversized(mcp_session *s, size_t len, size_t max)
+{
+    log_msg(LOG_WARNING, "dropped a line of %zu bytes (limit %zu)", len, max);
+    s->send(s->send_ctx,
+            jrpc_error(NULL, JRPC_INVALID_REQUEST,
+                       "Invalid Request: line of %zu bytes exceeds the limit of %zu bytes "
+                       "(--max-line-bytes)",
+                       len, max));
+}
+
+void mcp_session_cancel_all(mcp_session *s)
+{
+    mcp_call *next;
+    for (mcp_call *c = s->calls; c; c = next) {
+        next = c->next; /* cancel may finish, and free, c */
+        if (c->cancelled)
+            continue;
+        c->cancelled = 1;
+        if (c->tool->cancel)
+            c->tool->cancel(c->tool->tool_ctx, c);
+    }
+}
+
+/* ---- calls ---- */
+
+json_t *mcp_call_id(const mcp_call *c)
+{
+    return c->id;
+}
+
+int mcp_call_structured(const mcp_call *c)
+{
+    const char *v = c->session->version;
+    return v != NULL && strcmp(v, "2025-06-18") >= 0;
+}
+
+int mcp_call_cancelled(const mcp_call *c)
+{
+    return c->cancelled;
+}
+
+int mcp_call_has_progress(const mcp_call *c)
+{
+    return c->progress_token != NULL;
+}
+
+void mcp_call_set_data(mcp_call *c, void *data)
+{
+    c->data = data;
+}
+
+void *mcp_call_data(const mcp_call *c)
+{
+    return c->data;
+}
+
+void mcp_call_progress(mcp_call *c, const char *message)
+{
+    if (c->progress_token == NULL || c->cancelled)
+        return;
+    c->progress += 1;
+    char *line = one_line(message, PROGRESS_MESSAGE_MAX);
+    json_t *params = json_pack("{s:O, s:I, s:s}", "progressToken", c->progress_token, "progress",
+                               c->progress, "message", line);
+    free(line);
+    c->session->send(c->session->send_ctx, jrpc_notification("notifications/progress", params));
+}
+
+void mcp_call_finish(mcp_call *c, json_t *result)
+{
+    mcp_session *s = c->session;
+    mcp_call **pp = &s->calls;
+    while (*pp != c)
+        pp = &(*pp)->next;
+    *pp = c->next;
+    s->ncalls--;
+    if (c->cancelled)
+        json_decref(result);
+    else
+        emit(s, c->batch, jrpc_result(c->id, result));
+    if (c->batch) {
+        c->batch->pending--;
+        batch_maybe_send(s, c->batch);
+    }
+    json_decref(c->id);
+    json_decref(c->progress_token);
+    free(c);
+    if (s->ncalls == 0 && s->on_idle)
+        s->on_idle(s->idle_ctx);
+}

@@ -1,0 +1,61 @@
+/* The MCP session: lifecycle and version negotiation, request dispatch,
+ * batches, in-flight tool calls (progress, cancellation) and the client's
+ * log level. Pure with respect to I/O: lines come in through
+ * mcp_session_handle_line and every outgoing message leaves through the
+ * send callback, so the whole protocol is unit-tested without pipes.
+ * Ownership: the session owns its calls; a call is freed by
+ * mcp_call_finish, which every tool must call exactly once. */
+#ifndef CODEXMCP_MCP_H
+#define CODEXMCP_MCP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "tools.h"
+
+#define MCP_LATEST_VERSION "2025-11-25"
+
+/* Receives every outgoing message; takes ownership of msg. */
+typedef void (*mcp_send_fn)(void *ctx, json_t *msg);
+
+typedef struct mcp_session mcp_session;
+
+typedef struct {
+    const char *name;         /* serverInfo.name */
+    const char *version;      /* serverInfo.version */
+    const char *instructions; /* NULL: none */
+} mcp_server_info;
+
+mcp_session *mcp_session_new(const mcp_server_info *info, const tool_registry *tools,
+                             mcp_send_fn send, void *send_ctx);
+/* Frees the session. Calls still in flight must have been finished. */
+void mcp_session_free(mcp_session *s);
+
+void mcp_session_handle_line(mcp_session *s, const char *line, size_t len);
+/* A line of `len` bytes was over the `max` accepted and was dropped. */
+void mcp_session_handle_oversized(mcp_session *s, size_t len, size_t max);
+/* Cancels every call in flight (shutdown): their replies are dropped. */
+void mcp_session_cancel_all(mcp_session *s);
+size_t mcp_session_inflight(const mcp_session *s);
+/* Calls fn each time the last call in flight finishes (for shutdown). */
+void mcp_session_on_idle(mcp_session *s, void (*fn)(void *ctx), void *ctx);
+/* The negotiated protocol version, or NULL before initialize. */
+const char *mcp_session_version(const mcp_session *s);
+
+/* --- for tools: one call in flight --- */
+json_t *mcp_call_id(const mcp_call *c); /* borrowed */
+/* Non-zero when results may carry structuredContent (2025-06-18 and later). */
+int mcp_call_structured(const mcp_call *c);
+int mcp_call_cancelled(const mcp_call *c);
+int mcp_call_has_progress(const mcp_call *c);
+/* Sends notifications/progress with a strictly increasing `progress` and
+ * `message` shortened to one line; nothing without a progress token, after
+ * a cancel, or after the call finished. */
+void mcp_call_progress(mcp_call *c, const char *message);
+void mcp_call_set_data(mcp_call *c, void *data);
+void *mcp_call_data(const mcp_call *c);
+/* Finishes the call with a CallToolResult (stolen) and frees it. The
+ * result is dropped if the call was cancelled. */
+void mcp_call_finish(mcp_call *c, json_t *result);
+
+#endif

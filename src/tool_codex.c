@@ -1,0 +1,53 @@
+/* The `codex` tool: argument validation, then a job. */
+#include "tool_codex.h"
+
+#include <stdlib.h>
+
+#include "codex_args.h"
+#include "mcp.h"
+
+static json_t *annotations(void)
+{
+    return json_pack("{s:s, s:b, s:b, s:b, s:b}", "title", "Codex", "readOnlyHint", 0,
+                     "destructiveHint", 1, "idempotentHint", 0, "openWorldHint", 1);
+}
+
+static void start(void *ctx, mcp_call *call, json_t *args)
+{
+    codex_request req;
+    char *error = NULL;
+    if (codex_request_parse(args, &req, &error) != 0) {
+        mcp_call_finish(call, codex_result_error(error, NULL, mcp_call_structured(call)));
+        free(error);
+        return;
+    }
+    jobs_submit(ctx, call, &req);
+}
+
+static void cancel(void *ctx, mcp_call *call)
+{
+    jobs_cancel(ctx, call);
+}
+
+static tool_def codex_tool = {
+    .name = "codex",
+    .title = "Codex",
+    .description =
+        "Hand a coding task to OpenAI's Codex CLI (codex exec) and get its answer. Codex can "
+        "read the project in `cd`, run commands and, with sandbox \"workspace-write\", edit "
+        "files. Every result carries a SESSION_ID: pass it back as SESSION_ID to continue the "
+        "same conversation with Codex (it keeps its context); leave SESSION_ID empty to start a "
+        "new one. The result is JSON: {success, SESSION_ID, agent_messages} or {success: false, "
+        "error}.",
+    .input_schema = codex_input_schema,
+    .output_schema = codex_output_schema,
+    .annotations = annotations,
+    .start = start,
+    .cancel = cancel,
+};
+
+const tool_def *tool_codex_def(jobs *j)
+{
+    codex_tool.tool_ctx = j;
+    return &codex_tool;
+}

@@ -1,0 +1,212 @@
+/* Allocation wrappers, bounded buffers and UTF-8 clean-up. */
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "codexmcp: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        oom(n);
+    return p;
+}
+
+void *xcalloc(size_t count, size_t n)
+{
+    void *p = calloc(count ? count : 1, n ? n : 1);
+    if (p == NULL)
+        oom(count * n);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (q == NULL)
+        oom(n);
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return xstrdup("");
+    char *p = xmalloc((size_t)n + 1);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = xvasprintf(fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void buf_init(buf_t *b, size_t max)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+void buf_free(buf_t *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void buf_reset(buf_t *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+int buf_append(buf_t *b, const void *p, size_t n)
+{
+    if (n > b->max - b->len)
+        return -1;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        if (cap > b->max + 1)
+            cap = b->max + 1;
+        b->data = xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most `avail` bytes), or 0. */
+static size_t utf8_seq_len(const unsigned char *s, size_t avail)
+{
+    unsigned c = s[0];
+    size_t n;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (avail < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+char *utf8_sanitize(const char *s, size_t len, size_t max)
+{
+    static const char repl[] = "\xef\xbf\xbd";
+    buf_t b;
+    buf_init(&b, max);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        size_t n = utf8_seq_len(p + i, len - i);
+        int rc;
+        if (n == 0) {
+            rc = buf_append(&b, repl, 3);
+            n = 1;
+        } else if (n == 1 && p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') {
+            rc = buf_append(&b, " ", 1);
+        } else {
+            rc = buf_append(&b, p + i, n);
+        }
+        if (rc != 0)
+            break;
+        i += n;
+    }
+    if (b.data == NULL)
+        return xstrdup("");
+    return b.data;
+}
+
+char *one_line(const char *s, size_t max)
+{
+    static const char ellipsis[] = "\xe2\x80\xa6";
+    size_t len = strlen(s);
+    char *clean = utf8_sanitize(s, len, len * 3 + 1);
+    buf_t b;
+    buf_init(&b, max);
+    int space = 0, cut = 0;
+    const unsigned char *p = (const unsigned char *)clean;
+    size_t i = 0, n = strlen(clean);
+    while (i < n) {
+        if (p[i] == ' ' || p[i] == '\n' || p[i] == '\t' || p[i] == '\r') {
+            space = b.len > 0;
+            i++;
+            continue;
+        }
+        size_t k = utf8_seq_len(p + i, n - i);
+        if (k == 0)
+            k = 1;
+        /* keep room for the ellipsis */
+        if (b.len + (size_t)space + k + 3 > max) {
+            cut = 1;
+            break;
+        }
+        if (space)
+            buf_append(&b, " ", 1);
+        space = 0;
+        buf_append(&b, p + i, k);
+        i += k;
+    }
+    if (cut) {
+        b.max += 3;
+        buf_append(&b, ellipsis, 3);
+    }
+    free(clean);
+    if (b.data == NULL)
+        return xstrdup("");
+    return b.data;
+}

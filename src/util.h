@@ -1,0 +1,42 @@
+/* Small helpers shared by every module: allocation that never returns NULL
+ * (out of memory aborts in one place, as redis' zmalloc does), and a
+ * growable byte buffer with a hard maximum (curl's dynbuf shape). */
+#ifndef CODEXMCP_UTIL_H
+#define CODEXMCP_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* A byte buffer that refuses to grow past `max`. The buffer owns `data`;
+ * buf_free releases it. data is always NUL-terminated after len bytes. */
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max;
+} buf_t;
+
+void buf_init(buf_t *b, size_t max);
+void buf_free(buf_t *b);
+void buf_reset(buf_t *b);
+/* Appends n bytes; returns 0, or -1 (buffer unchanged) if it would pass max. */
+int buf_append(buf_t *b, const void *p, size_t n);
+
+/* Copies at most `max` bytes of s into a new string that is valid UTF-8:
+ * invalid bytes become U+FFFD, control characters other than \n and \t
+ * become spaces, a cut never splits a character. */
+char *utf8_sanitize(const char *s, size_t len, size_t max);
+
+/* One line of at most `max` bytes: whitespace runs folded to one space,
+ * trimmed, "…" appended when cut. Result is valid UTF-8. */
+char *one_line(const char *s, size_t max);
+
+#endif

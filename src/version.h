@@ -1,0 +1,4 @@
+#ifndef CODEXMCP_VERSION_H
+#define CODEXMCP_VERSION_H
+#define CODEXMCP_VERSION "0.1.0"
+#endif

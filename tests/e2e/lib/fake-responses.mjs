@@ -1,0 +1,255 @@
+// Fake OpenAI Responses API (POST /v1/responses, SSE answers) for driving the
+// real codex CLI offline. Behaviour is chosen by directives in the user's
+// prompt ([[name]] or [[name:arg]]), so parallel calls sharing one fake server
+// stay independent. See /work/shared/REFERENCE.md §4.
+import http from 'node:http';
+
+const DIRECTIVE_RE = /\[\[([a-z0-9_]+)(?::([\s\S]*?))?\]\]/g;
+
+/** Parse `[[name]]` / `[[name:arg]]` directives. Returns Map name -> arg (string|undefined). */
+export function parseDirectives(text) {
+  const out = new Map();
+  for (const m of text.matchAll(DIRECTIVE_RE)) {
+    if (!out.has(m[1])) out.set(m[1], m[2]);
+  }
+  return out;
+}
+
+/** Text of a message input item (concatenated input_text/output_text parts). */
+function messageText(item) {
+  if (typeof item.content === 'string') return item.content;
+  if (!Array.isArray(item.content)) return '';
+  return item.content
+    .filter((p) => p && typeof p.text === 'string')
+    .map((p) => p.text)
+    .join('');
+}
+
+/**
+ * Codex also sends user-role messages that are not the user's prompt:
+ * `<environment_context>…`, `<user_instructions>…`, `# AGENTS.md instructions…`,
+ * `<permissions instructions>` etc. They all start with an XML-ish tag or the
+ * AGENTS.md header. A real prompt is anything else.
+ */
+export function isContextText(text) {
+  const t = text.trimStart();
+  return (
+    /^<(environment_context|user_instructions|permissions|collaboration_mode|apps_instructions|skills_instructions|turn_aborted|user_shell_command|subagent_notification|INSTRUCTIONS)[\s>]/.test(t) ||
+    t.startsWith('# AGENTS.md instructions')
+  );
+}
+
+/** All real user prompts in a request body's input, oldest first. */
+export function userPrompts(body) {
+  const input = Array.isArray(body?.input) ? body.input : [];
+  const prompts = [];
+  for (const item of input) {
+    if (!item || item.type !== 'message' || item.role !== 'user') continue;
+    const text = messageText(item);
+    if (isContextText(text)) continue;
+    prompts.push(text);
+  }
+  return prompts;
+}
+
+let seq = 0;
+const nextId = (prefix) => `${prefix}_${++seq}`;
+
+function messageItem(text) {
+  return {
+    type: 'message',
+    role: 'assistant',
+    id: nextId('msg'),
+    status: 'completed',
+    content: [{ type: 'output_text', text, annotations: [] }],
+  };
+}
+
+function reasoningItem(text) {
+  return {
+    type: 'reasoning',
+    id: nextId('rs'),
+    summary: [{ type: 'summary_text', text }],
+  };
+}
+
+function functionCallItem(name, args) {
+  const callId = nextId('call');
+  return {
+    type: 'function_call',
+    id: nextId('fc'),
+    call_id: callId,
+    name,
+    arguments: JSON.stringify(args),
+  };
+}
+
+const USAGE = {
+  input_tokens: 120,
+  input_tokens_details: { cached_tokens: 20 },
+  output_tokens: 7,
+  output_tokens_details: { reasoning_tokens: 0 },
+  total_tokens: 127,
+};
+
+/** Pick a useful line from a function_call_output text (codex wraps it with "Chunk ID:", "Output:" etc.). */
+function usefulLine(output) {
+  let text = output;
+  if (typeof text !== 'string') {
+    if (Array.isArray(text)) text = text.map((p) => p?.text ?? '').join('\n');
+    else if (text && typeof text.content === 'string') text = text.content;
+    else text = JSON.stringify(text ?? '');
+  }
+  const lines = text.split('\n');
+  const idx = lines.findIndex((l) => /^Output:\s*$/.test(l));
+  const candidates = idx >= 0 ? lines.slice(idx + 1) : lines;
+  // Skip codex's wrapper lines and login-shell noise (bash -lc sources profiles, e.g. "pyenv: cannot rehash").
+  const skip = /^(Chunk ID:|Wall time:|Process exited with code|Original token count:|Output:|Exit code:|Process running with session ID|pyenv: |-?bash: |bash: warning|sh: )/;
+  for (const l of candidates) {
+    if (l.trim() && !skip.test(l)) return l.trim();
+  }
+  return '';
+}
+
+/**
+ * Start the fake. opts: { log?: boolean } (log requests to stderr).
+ * Returns { url, port, requests, close() }; `requests` holds
+ * { method, url, headers, body, prompt, time } for every POST.
+ */
+export async function startFakeResponses(opts = {}) {
+  const requests = [];
+  const sockets = new Set();
+  const failCounts = new Map(); // prompt text -> 5xx already served
+
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      handle(req, res, Buffer.concat(chunks)).catch((err) => {
+        try {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`fake internal error: ${err?.stack ?? err}`);
+        } catch {}
+      });
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  async function handle(req, res, raw) {
+    let body = null;
+    try {
+      body = raw.length ? JSON.parse(raw.toString('utf8')) : null;
+    } catch {
+      body = { _unparsed: raw.toString('utf8') };
+    }
+    const prompts = userPrompts(body);
+    const prompt = prompts.length ? prompts[prompts.length - 1] : '';
+    const record = { method: req.method, url: req.url, headers: req.headers, body, prompt, time: Date.now() };
+    if (opts.log) process.stderr.write(`[fake] ${req.method} ${req.url} prompt=${JSON.stringify(prompt).slice(0, 200)}\n`);
+
+    if (req.method !== 'POST' || !/\/responses\/?(\?.*)?$/.test(req.url)) {
+      // Codex may probe other endpoints (e.g. /models); answer 404 quickly.
+      record.ignored = true;
+      requests.push(record);
+      res.writeHead(404, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ error: { message: 'not found in fake', type: 'invalid_request_error' } }));
+      return;
+    }
+    requests.push(record);
+
+    const d = parseDirectives(prompt);
+    const input = Array.isArray(body?.input) ? body.input : [];
+    const toolOutputs = input.filter((i) => i && typeof i.type === 'string' && i.type.endsWith('_output'));
+
+    if (d.has('fail400')) {
+      res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ error: { message: 'fake permanent failure', type: 'invalid_request_error', code: 'fake_400' } }));
+      return;
+    }
+    let recoveredN = null;
+    if (d.has('fail5xx')) {
+      const n = parseInt(d.get('fail5xx') ?? '1', 10) || 0;
+      const served = failCounts.get(prompt) ?? 0;
+      if (served < n) {
+        failCounts.set(prompt, served + 1);
+        res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ error: { message: 'fake transient failure', type: 'server_error' } }));
+        return;
+      }
+      recoveredN = n;
+    }
+    if (d.has('sleep')) {
+      const ms = parseInt(d.get('sleep') ?? '0', 10) || 0;
+      await new Promise((r) => setTimeout(r, ms));
+    }
+
+    const responseId = nextId('resp');
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'close',
+    });
+    const send = (obj) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
+    send({ type: 'response.created', response: { id: responseId } });
+
+    if (d.has('stall')) {
+      // Never finish; close() destroys the socket.
+      return;
+    }
+
+    const items = [];
+    if (d.has('shell')) {
+      if (toolOutputs.length === 0) {
+        items.push(functionCallItem('exec_command', { cmd: d.get('shell') ?? 'true' }));
+      } else {
+        const line = usefulLine(toolOutputs[toolOutputs.length - 1].output);
+        items.push(messageItem(line ? `shell done: ${line}` : 'shell done'));
+      }
+    } else if (d.has('reason')) {
+      items.push(reasoningItem(d.get('reason') ?? ''));
+      items.push(messageItem('reasoned'));
+    } else if (d.has('multi')) {
+      items.push(messageItem('part one'));
+      items.push(messageItem('part two'));
+    } else if (d.has('history')) {
+      items.push(messageItem(prompts.join(' | ')));
+    } else if (d.has('reply')) {
+      items.push(messageItem(d.get('reply') ?? ''));
+    } else if (recoveredN !== null) {
+      items.push(messageItem(`recovered after ${recoveredN}`));
+    } else {
+      items.push(messageItem(prompt));
+    }
+
+    for (const item of items) {
+      send({ type: 'response.output_item.added', item });
+      send({ type: 'response.output_item.done', item });
+    }
+    const completed = { id: responseId };
+    if (d.has('usage')) completed.usage = USAGE;
+    send({ type: 'response.completed', response: completed });
+    res.end();
+  }
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    requests,
+    /** Requests (POST /responses only) whose prompt contains `needle`. */
+    requestsFor(needle) {
+      return requests.filter((r) => !r.ignored && r.prompt.includes(needle));
+    },
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,294 @@
+// Helpers to start the codexmcp server binary, via the MCP SDK or raw pipes.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..', '..');
+
+/** Path of the server binary: $CODEXMCP_BIN or <repo>/build/codexmcp. */
+export function serverBin() {
+  return process.env.CODEXMCP_BIN ? path.resolve(process.env.CODEXMCP_BIN) : path.join(repoRoot, 'build', 'codexmcp');
+}
+
+export function serverExists() {
+  try {
+    fs.accessSync(serverBin(), fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reject after ms with a descriptive error (the timer does not keep the loop alive). */
+export function withTimeout(promise, ms, what = 'operation') {
+  let t;
+  const timeout = new Promise((_, reject) => {
+    t = setTimeout(() => reject(new Error(`timeout after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(t));
+}
+
+/**
+ * Connect an SDK Client to the server over stdio.
+ * Returns { client, transport, stderr(): string, close() }.
+ */
+export async function connectSdk(args = [], env = process.env, { name = 'e2e', timeoutMs = 10000, capabilities = {} } = {}) {
+  const transport = new StdioClientTransport({
+    command: serverBin(),
+    args,
+    env,
+    stderr: 'pipe',
+  });
+  let stderrText = '';
+  // The stderr stream exists before start() when stderr: 'pipe'.
+  transport.stderr?.on('data', (d) => {
+    stderrText += d.toString('utf8');
+  });
+  const client = new Client({ name, version: '0.0.0' }, { capabilities });
+  await withTimeout(client.connect(transport), timeoutMs, 'SDK connect/initialize');
+  return {
+    client,
+    transport,
+    stderr: () => stderrText,
+    pid: transport.pid,
+    async close() {
+      try {
+        await withTimeout(client.close(), 5000, 'SDK close');
+      } catch {}
+    },
+  };
+}
+
+/**
+ * Spawn the server with raw pipes.
+ * opts: { stdin?: 'pipe' | fd number, cwd? }.
+ * Returns an object with send/next/request/notifications/closeStdin/exited/stderr/kill.
+ */
+export function rawServer(args = [], env = process.env, opts = {}) {
+  const child = spawn(serverBin(), args, {
+    env,
+    cwd: opts.cwd,
+    stdio: [opts.stdin ?? 'pipe', 'pipe', 'pipe'],
+  });
+  const lines = []; // raw text lines not yet consumed by next()
+  const waiters = []; // pending next() resolvers
+  const replies = new Map(); // id key -> parsed reply (for request())
+  const replyWaiters = new Map(); // id key -> resolver
+  let buf = Buffer.alloc(0);
+  let stdoutEnded = false;
+
+  const srv = {
+    child,
+    pid: child.pid,
+    stderr: '',
+    stdout: '', // every byte received on stdout (for raw-text assertions)
+    /** Raw text of every line received on stdout. */
+    rawLines: [],
+    /** Notifications seen by request() while waiting for replies. */
+    notifications: [],
+    /** Messages received by request() that matched no outstanding id. */
+    others: [],
+    exited: null,
+  };
+
+  srv.exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+    // Spawn failure (e.g. ENOENT): no 'exit' event follows.
+    child.on('error', (err) => {
+      srv.stderr += `\n[spawn error] ${err.message}`;
+      if (child.pid === undefined) resolve({ code: null, signal: null, error: err });
+    });
+  });
+  /** Resolves after exit AND after stdout/stderr closed (all output received). */
+  srv.closed = new Promise((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }));
+    child.on('error', (err) => {
+      if (child.pid === undefined) resolve({ code: null, signal: null, error: err });
+    });
+  });
+  child.stderr.on('data', (d) => {
+    srv.stderr += d.toString('utf8');
+  });
+  child.stdout.on('data', (d) => {
+    srv.stdout += d.toString('utf8');
+    buf = Buffer.concat([buf, d]);
+    let nl;
+    while ((nl = buf.indexOf(0x0a)) >= 0) {
+      const line = buf.subarray(0, nl).toString('utf8');
+      buf = buf.subarray(nl + 1);
+      srv.rawLines.push(line);
+      deliver(line);
+    }
+  });
+  child.stdout.on('end', () => {
+    stdoutEnded = true;
+    for (const w of waiters.splice(0)) w.reject(new Error(`server stdout ended; stderr:\n${srv.stderr}`));
+  });
+  child.stdin?.on('error', () => {}); // EPIPE after the server exits
+
+  function deliver(line) {
+    if (waiters.length) waiters.shift().resolve(line);
+    else lines.push(line);
+  }
+
+  function parse(line) {
+    try {
+      return JSON.parse(line);
+    } catch (e) {
+      throw new Error(`server wrote a non-JSON stdout line: ${JSON.stringify(line.slice(0, 300))}`);
+    }
+  }
+
+  /** Next raw stdout line (string, without "\n"). */
+  srv.nextRaw = function nextRaw(timeoutMs = 5000) {
+    if (lines.length) return Promise.resolve(lines.shift());
+    if (stdoutEnded) return Promise.reject(new Error(`server stdout ended; stderr:\n${srv.stderr}`));
+    let entry;
+    const p = new Promise((resolve, reject) => {
+      entry = { resolve, reject };
+      waiters.push(entry);
+    });
+    return withTimeout(p, timeoutMs, 'a stdout line').catch((err) => {
+      const i = waiters.indexOf(entry);
+      if (i >= 0) waiters.splice(i, 1);
+      throw err;
+    });
+  };
+
+  /** Next parsed JSON message from stdout. */
+  srv.next = async function next(timeoutMs = 5000) {
+    return parse(await srv.nextRaw(timeoutMs));
+  };
+
+  /** Write raw bytes (string or Buffer); the caller adds "\n". */
+  srv.send = function send(data) {
+    return new Promise((resolve, reject) => {
+      child.stdin.write(data, (err) => (err ? reject(err) : resolve()));
+    });
+  };
+
+  /**
+   * Next message that is not a notification (notifications go to
+   * srv.notifications). Resolves { msg, raw } — raw is the line text.
+   */
+  srv.nextReply = async function nextReply(timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timeout waiting for a reply; stderr:\n${srv.stderr}`);
+      const line = await srv.nextRaw(left);
+      const msg = parse(line);
+      if (msg && !Array.isArray(msg) && typeof msg === 'object' && msg.method !== undefined && msg.id === undefined) {
+        srv.notifications.push(msg);
+        continue;
+      }
+      return { msg, raw: line };
+    }
+  };
+
+  /** Send one JSON message followed by "\n". */
+  srv.sendJson = function sendJson(obj) {
+    return srv.send(JSON.stringify(obj) + '\n');
+  };
+
+  /**
+   * Send a request object (must have an id) and resolve with its reply, read
+   * through next(); notifications are collected in srv.notifications.
+   * opts.raw: resolve with { msg, raw } where raw is the reply line text.
+   */
+  srv.request = async function request(obj, timeoutMs = 5000, { raw = false } = {}) {
+    const key = JSON.stringify(obj.id);
+    await srv.send(JSON.stringify(obj) + '\n');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timeout waiting for reply to ${key}; stderr:\n${srv.stderr}`);
+      const line = await srv.nextRaw(left).catch((e) => {
+        throw new Error(`${e.message} (reply to id ${key}); stderr:\n${srv.stderr}`);
+      });
+      const msg = parse(line);
+      if (msg && !Array.isArray(msg) && msg.method !== undefined && msg.id === undefined) {
+        srv.notifications.push(msg);
+        continue;
+      }
+      if (msg && !Array.isArray(msg) && JSON.stringify(msg.id) === key && ('result' in msg || 'error' in msg)) {
+        return raw ? { msg, raw: line } : msg;
+      }
+      srv.others.push(msg);
+    }
+  };
+
+  let autoId = 1_000_000;
+  /** ping and assert the reply; returns the reply. */
+  srv.ping = async function ping(timeoutMs = 5000) {
+    const id = `ping-${autoId++}`;
+    const r = await srv.request({ jsonrpc: '2.0', id, method: 'ping' }, timeoutMs);
+    if (!r.result || typeof r.result !== 'object' || Object.keys(r.result).length !== 0) {
+      throw new Error(`bad ping reply: ${JSON.stringify(r)}`);
+    }
+    return r;
+  };
+
+  /** initialize + notifications/initialized; returns the initialize result. */
+  srv.initialize = async function initialize(protocolVersion = '2025-11-25', timeoutMs = 5000) {
+    const r = await srv.request(
+      {
+        jsonrpc: '2.0',
+        id: `init-${autoId++}`,
+        method: 'initialize',
+        params: { protocolVersion, capabilities: {}, clientInfo: { name: 'e2e-raw', version: '0.0.0' } },
+      },
+      timeoutMs,
+    );
+    if (!r.result) throw new Error(`initialize failed: ${JSON.stringify(r)}`);
+    await srv.sendJson({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    return r.result;
+  };
+
+  /** Assert no stdout line arrives within ms (returns the line if one does). */
+  srv.expectSilence = async function expectSilence(ms = 300) {
+    try {
+      const line = await srv.nextRaw(ms);
+      return line;
+    } catch (e) {
+      if (/^timeout/.test(e.message)) return null;
+      throw e;
+    }
+  };
+
+  srv.closeStdin = function closeStdin() {
+    child.stdin?.end();
+  };
+
+  srv.kill = function kill(sig = 'SIGKILL') {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill(sig);
+      } catch {}
+    }
+  };
+
+  /** Wait for exit with a timeout, then SIGKILL as a last resort. */
+  srv.waitExit = async function waitExit(timeoutMs = 5000) {
+    return withTimeout(srv.exited, timeoutMs, 'server exit');
+  };
+
+  /** Wait until the process exited and its stdout/stderr are fully read. */
+  srv.waitClosed = async function waitClosed(timeoutMs = 5000) {
+    return withTimeout(srv.closed, timeoutMs, 'server exit and stdio close');
+  };
+
+  /** Kill (if still running) and wait; safe to call in finally/after. */
+  srv.dispose = async function dispose() {
+    srv.kill('SIGKILL');
+    try {
+      await withTimeout(srv.exited, 5000, 'server exit after SIGKILL');
+    } catch {}
+  };
+
+  return srv;
+}
