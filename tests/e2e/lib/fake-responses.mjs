@@ -113,13 +113,16 @@ function usefulLine(output) {
 
 /**
  * Start the fake. opts: { log?: boolean } (log requests to stderr).
- * Returns { url, port, requests, close() }; `requests` holds
- * { method, url, headers, body, prompt, time } for every POST.
+ * Returns { url, port, requests, inflight, maxInflight, close() }; `requests` holds
+ * { method, url, headers, body, prompt, time } for every POST (POST /responses
+ * records also get inflightAtStart and, once answered or dropped, endTime).
  */
 export async function startFakeResponses(opts = {}) {
   const requests = [];
   const sockets = new Set();
   const failCounts = new Map(); // prompt text -> 5xx already served
+  let inflight = 0; // POST /responses being answered right now
+  let maxInflight = 0; // highest value inflight reached
 
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -159,6 +162,15 @@ export async function startFakeResponses(opts = {}) {
       return;
     }
     requests.push(record);
+    // Concurrency bookkeeping: endTime is when the answer was finished or
+    // the connection dropped (a stalled answer ends only when codex goes away).
+    inflight++;
+    if (inflight > maxInflight) maxInflight = inflight;
+    record.inflightAtStart = inflight;
+    res.on('close', () => {
+      inflight--;
+      record.endTime = Date.now();
+    });
 
     const d = parseDirectives(prompt);
     const input = Array.isArray(body?.input) ? body.input : [];
@@ -243,6 +255,14 @@ export async function startFakeResponses(opts = {}) {
     url: `http://127.0.0.1:${port}/v1`,
     port,
     requests,
+    /** POST /responses requests being answered right now. */
+    get inflight() {
+      return inflight;
+    },
+    /** Highest number of POST /responses answered at once so far. */
+    get maxInflight() {
+      return maxInflight;
+    },
     /** Requests (POST /responses only) whose prompt contains `needle`. */
     requestsFor(needle) {
       return requests.filter((r) => !r.ignored && r.prompt.includes(needle));

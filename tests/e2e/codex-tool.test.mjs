@@ -1,0 +1,549 @@
+// End-to-end tests of the `codex` tool through the REAL codex CLI, which talks
+// to the fake Responses API (lib/fake-responses.mjs). Each test gets its own
+// CODEX_HOME and its own codexmcp server; the fake is shared (prompts differ).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startFakeResponses } from './lib/fake-responses.mjs';
+import { codexBin, makeCodexHome, removeCodexHome, env } from './lib/codex-env.mjs';
+import { connectSdk, rawServer, withTimeout } from './lib/mcp.mjs';
+
+const T = { timeout: 60000 };
+const CALL_MS = 30000;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let fake;
+let tmp;
+before(async () => {
+  fake = await startFakeResponses();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-e2e-tool-'));
+});
+after(async () => {
+  await fake?.close();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+let dirSeq = 0;
+/** A fresh empty directory (no git repo) under the file's temp dir. */
+function freshDir(name = 'cwd') {
+  const d = path.join(tmp, `${name}-${++dirSeq}`);
+  fs.mkdirSync(d);
+  return d;
+}
+
+/**
+ * Run fn({ client, call, home, sdk }) against a fresh codexmcp (real codex,
+ * fresh CODEX_HOME). opts: { args, envExtra, home, homeOpts }.
+ */
+async function withCodex(opts, fn) {
+  if (typeof opts === 'function') [opts, fn] = [{}, opts];
+  const ownHome = !opts.home;
+  const home = opts.home ?? makeCodexHome(fake.url, opts.homeOpts);
+  const args = opts.args ?? ['--codex', codexBin()];
+  const sdk = await connectSdk(args, env(home, opts.envExtra ?? {}));
+  const call = (a, ms = CALL_MS) => callCodex(sdk.client, a, ms);
+  try {
+    return await fn({ client: sdk.client, call, home, sdk });
+  } catch (err) {
+    err.message += `\n--- server stderr (tail) ---\n${sdk.stderr().slice(-3000)}`;
+    throw err;
+  } finally {
+    await sdk.close();
+    if (ownHome) removeCodexHome(home);
+  }
+}
+
+/**
+ * tools/call codex; returns { res, obj } with obj = JSON.parse(content[0].text).
+ * Checks the result envelope: one text part, structuredContent (when present)
+ * equal to the text, isError iff success is false.
+ */
+async function callCodex(client, args, ms = CALL_MS) {
+  const res = await withTimeout(
+    client.callTool({ name: 'codex', arguments: args }, undefined, { timeout: ms }),
+    ms + 2000,
+    `tools/call codex ${JSON.stringify(args).slice(0, 120)}`,
+  );
+  assert.ok(Array.isArray(res.content) && res.content.length === 1, `one content part: ${JSON.stringify(res).slice(0, 500)}`);
+  assert.equal(res.content[0].type, 'text');
+  const text = res.content[0].text;
+  let obj;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    assert.fail(`content[0].text is not JSON: ${text.slice(0, 300)}`);
+  }
+  assert.ok(!text.includes('\n'), 'content[0].text is compact JSON (no raw newlines)');
+  assert.equal(typeof obj.success, 'boolean', text.slice(0, 300));
+  if (obj.success) assert.ok(!res.isError, `success result must not be isError: ${text.slice(0, 300)}`);
+  else assert.equal(res.isError, true, `failure result must set isError: ${text.slice(0, 300)}`);
+  if (res.structuredContent !== undefined) assert.deepEqual(res.structuredContent, obj, 'structuredContent equals the text JSON');
+  return { res, obj };
+}
+
+function assertOk(obj, what = '') {
+  assert.equal(obj.success, true, `${what} expected success: ${JSON.stringify(obj).slice(0, 1500)}`);
+  assert.match(obj.SESSION_ID, UUID_RE);
+  assert.equal(typeof obj.agent_messages, 'string');
+}
+
+// ---------------------------------------------------------------------------
+
+test('prompts come back byte for byte (quotes, newlines, non-ASCII, $, backticks, leading -, "resume", "--help")', T, () =>
+  withCodex(async ({ call }) => {
+    const cd = freshDir();
+    const prompts = [
+      `-leading dash "double" 'single' $HOME $(echo pwned) \`uname\` \\ back\\slash\nline two\tTab — ünïcödé 日本語 🚀 \u00a0nbsp\r\n\nend ; rm -rf x && echo '`,
+      'resume',
+      '--help',
+      '-',
+      '--',
+      'review --uncommitted',
+      '-m gpt-oops --sandbox danger-full-access',
+      'trailing newline\n',
+    ];
+    for (const prompt of prompts) {
+      const { obj } = await call({ PROMPT: prompt, cd });
+      assertOk(obj, JSON.stringify(prompt));
+      assert.equal(obj.agent_messages, prompt, `echo of ${JSON.stringify(prompt)}`);
+      assert.ok(fake.requests.some((r) => r.prompt === prompt), `the model saw exactly ${JSON.stringify(prompt)}`);
+    }
+  }));
+
+test('resume: turn 2 with SESSION_ID sees turn 1 and keeps the SESSION_ID', T, () =>
+  withCodex(async ({ call }) => {
+    const cd = freshDir();
+    const p1 = `first turn ${process.pid}-${Date.now()}`;
+    const t1 = await call({ PROMPT: p1, cd });
+    assertOk(t1.obj);
+    assert.equal(t1.obj.agent_messages, p1);
+    const p2 = 'second turn [[history]]';
+    const t2 = await call({ PROMPT: p2, cd, SESSION_ID: t1.obj.SESSION_ID });
+    assertOk(t2.obj);
+    assert.equal(t2.obj.SESSION_ID, t1.obj.SESSION_ID);
+    assert.equal(t2.obj.agent_messages, `${p1} | ${p2}`);
+    // A third turn still has both.
+    const t3 = await call({ PROMPT: 'third [[history]]', cd, SESSION_ID: t1.obj.SESSION_ID });
+    assertOk(t3.obj);
+    assert.equal(t3.obj.SESSION_ID, t1.obj.SESSION_ID);
+    assert.equal(t3.obj.agent_messages, `${p1} | ${p2} | third [[history]]`);
+  }));
+
+test('resume together with sandbox, profile, reasoning_effort and image (exec flags before `resume`)', T, () =>
+  withCodex(async ({ call, home }) => {
+    const cd = freshDir();
+    fs.writeFileSync(path.join(home, 'e2eprof.config.toml'), 'model = "gpt-6-sol"\n');
+    const png = writePng(path.join(cd, 'pic.png'));
+    const t1 = await call({ PROMPT: 'flags turn one', cd, profile: 'e2eprof', sandbox: 'workspace-write' });
+    assertOk(t1.obj);
+    assert.equal(fake.requests.at(-1).body.model, 'gpt-6-sol', 'profile applied');
+    const t2 = await call({
+      PROMPT: 'flags turn two [[history]]',
+      cd,
+      SESSION_ID: t1.obj.SESSION_ID,
+      profile: 'e2eprof',
+      sandbox: 'workspace-write',
+      reasoning_effort: 'low',
+      image: [png],
+      skip_git_repo_check: true,
+    });
+    assertOk(t2.obj, 'resume with flags');
+    assert.equal(t2.obj.SESSION_ID, t1.obj.SESSION_ID);
+    assert.match(t2.obj.agent_messages, /^flags turn one \| /);
+    assert.match(t2.obj.agent_messages, /flags turn two \[\[history\]\]$/);
+    const req = fake.requestsFor('flags turn two').at(-1);
+    assert.equal(req.body.reasoning?.effort, 'low');
+    assert.equal(req.body.model, 'gpt-6-sol');
+    assert.ok(hasInputImage(req.body), 'resumed turn carries the image');
+  }));
+
+test('resume of an unknown SESSION_ID fails with codex\'s reason', T, () =>
+  withCodex(async ({ call }) => {
+    const id = '01a20a14-19fd-7441-be4f-000000000000';
+    const { obj } = await call({ PROMPT: 'resume me', cd: freshDir(), SESSION_ID: id });
+    assert.equal(obj.success, false);
+    assert.match(obj.error, /no rollout found/);
+    assert.match(obj.error, /status 1/);
+  }));
+
+test('return_all_messages: thread.started, command_execution started/completed in order; reasoning item; absent without the flag', T, () =>
+  withCodex(async ({ call }) => {
+    const cd = freshDir();
+    const { obj } = await call({ PROMPT: 'all [[shell:echo hi]]', cd, return_all_messages: true });
+    assertOk(obj);
+    assert.equal(obj.agent_messages, 'shell done: hi');
+    const all = obj.all_messages;
+    assert.ok(Array.isArray(all), 'all_messages is an array');
+    assert.equal(all[0].type, 'thread.started');
+    assert.equal(all[0].thread_id, obj.SESSION_ID);
+    const iStart = all.findIndex((e) => e.type === 'item.started' && e.item?.type === 'command_execution');
+    const iDone = all.findIndex((e) => e.type === 'item.completed' && e.item?.type === 'command_execution');
+    assert.ok(iStart > 0, 'item.started command_execution present');
+    assert.ok(iDone > iStart, 'item.completed after item.started');
+    assert.match(all[iDone].item.command, /echo hi/);
+    assert.equal(all[iDone].item.exit_code, 0);
+    const iMsg = all.findIndex((e) => e.type === 'item.completed' && e.item?.type === 'agent_message');
+    assert.ok(iMsg > iDone, 'agent_message after the command');
+    assert.equal(all.at(-1).type, 'turn.completed');
+
+    const r = await call({ PROMPT: 'why [[reason:deep thoughts here]]', cd, return_all_messages: true });
+    assertOk(r.obj);
+    assert.equal(r.obj.agent_messages, 'reasoned');
+    const reasoning = r.obj.all_messages.filter((e) => e.type === 'item.completed' && e.item?.type === 'reasoning');
+    assert.equal(reasoning.length, 1);
+    assert.equal(reasoning[0].item.text, 'deep thoughts here');
+    assert.ok(!r.obj.agent_messages.includes('deep thoughts'), 'reasoning is not an agent message');
+
+    const plain = await call({ PROMPT: 'plain [[shell:echo hi]]', cd });
+    assertOk(plain.obj);
+    assert.equal(plain.obj.agent_messages, 'shell done: hi');
+    assert.ok(!('all_messages' in plain.obj), 'no all_messages without the flag');
+    const off = await call({ PROMPT: 'off [[reason:x]]', cd, return_all_messages: false });
+    assertOk(off.obj);
+    assert.ok(!('all_messages' in off.obj), 'no all_messages with return_all_messages false');
+  }));
+
+test('[[multi]]: several agent messages are joined with a blank line', T, () =>
+  withCodex(async ({ call }) => {
+    const { obj } = await call({ PROMPT: 'two messages [[multi]]', cd: freshDir() });
+    assertOk(obj);
+    assert.equal(obj.agent_messages, 'part one\n\npart two');
+  }));
+
+test('[[usage]]: usage is reported', T, () =>
+  withCodex(async ({ call }) => {
+    const { obj } = await call({ PROMPT: 'count [[usage]]', cd: freshDir() });
+    assertOk(obj);
+    assert.equal(obj.usage?.input_tokens, 120);
+    assert.equal(obj.usage?.cached_input_tokens, 20);
+    assert.equal(obj.usage?.output_tokens, 7);
+  }));
+
+test('[[fail5xx:1]] with stream_max_retries 2: success "recovered after 1", reconnect notice is not a warning', T, () =>
+  withCodex({ homeOpts: { streamMaxRetries: 2 } }, async ({ call }) => {
+    const { obj } = await call({ PROMPT: `flaky ${Date.now()} [[fail5xx:1]]`, cd: freshDir() });
+    assertOk(obj);
+    assert.equal(obj.agent_messages, 'recovered after 1');
+    for (const w of obj.warnings ?? []) assert.doesNotMatch(w, /^Reconnecting\.\.\./, 'retry notice reported as a warning');
+  }));
+
+test('[[fail400]]: success false, isError, error names the cause, SESSION_ID present', T, () =>
+  withCodex(async ({ call }) => {
+    const { res, obj } = await call({ PROMPT: 'broken [[fail400]]', cd: freshDir() });
+    assert.equal(res.isError, true);
+    assert.equal(obj.success, false);
+    assert.match(obj.error, /fake permanent failure/);
+    assert.match(obj.SESSION_ID, UUID_RE);
+  }));
+
+test('a 300 kB prompt is echoed exactly', T, () =>
+  withCodex(async ({ call }) => {
+    const unit = 'Zeile ünïcödé 日本語 "q" \'s\' $x `b` \\ — 🚀\n';
+    let prompt = 'BIG-PROMPT-START\n';
+    let i = 0;
+    while (prompt.length < 300000) prompt += `${i++}: ${unit}`;
+    prompt += 'BIG-PROMPT-END';
+    const { obj } = await call({ PROMPT: prompt, cd: freshDir() }, 60000);
+    assertOk(obj);
+    assert.equal(obj.agent_messages.length, prompt.length);
+    assert.ok(obj.agent_messages === prompt, 'agent_messages differs from the 300 kB prompt');
+  }));
+
+test('timeout_s: a turn that runs too long is stopped; error and SESSION_ID', T, () =>
+  withCodex(async ({ call, client }) => {
+    const t0 = Date.now();
+    const { obj } = await call({ PROMPT: 'slow [[sleep:8000]]', cd: freshDir(), timeout_s: 1 });
+    const took = Date.now() - t0;
+    assert.equal(obj.success, false);
+    assert.match(obj.error, /timed out after 1 s/);
+    assert.match(obj.SESSION_ID ?? '', UUID_RE);
+    assert.ok(took < 5000, `returned after ${took} ms`);
+    await withTimeout(client.ping(), 5000, 'ping');
+  }));
+
+// ---- argument validation --------------------------------------------------
+
+test('invalid arguments: isError naming the parameter, no codex run, server still answers ping', T, () =>
+  withCodex(async ({ call, client }) => {
+    const cd = freshDir();
+    const aFile = path.join(cd, 'a-file.txt');
+    fs.writeFileSync(aFile, 'x');
+    const cases = [
+      [{ PROMPT: 'x', cd: path.join(tmp, 'does-not-exist') }, /\bcd\b/],
+      [{ PROMPT: 'x', cd: aFile }, /\bcd\b/],
+      [{ PROMPT: 'x', cd: '' }, /\bcd\b/],
+      [{ PROMPT: 'x' }, /\bcd\b/],
+      [{ PROMPT: 'x', cd: 42 }, /\bcd\b/],
+      [{ cd }, /PROMPT/],
+      [{ PROMPT: 42, cd }, /PROMPT/],
+      [{ PROMPT: '', cd }, /PROMPT/],
+      [{ PROMPT: ['x'], cd }, /PROMPT/],
+      [{ PROMPT: 'x', cd, sandbox: 'bogus' }, /sandbox/],
+      [{ PROMPT: 'x', cd, sandbox: 1 }, /sandbox/],
+      [{ PROMPT: 'x', cd, image: 'pic.png' }, /image/],
+      [{ PROMPT: 'x', cd, image: [path.join(cd, 'missing.png')] }, /image/],
+      [{ PROMPT: 'x', cd, image: [cd] }, /image/],
+      [{ PROMPT: 'x', cd, image: [5] }, /image/],
+      [{ PROMPT: 'x', cd, SESSION_ID: '-x' }, /SESSION_ID/],
+      [{ PROMPT: 'x', cd, SESSION_ID: 'a b' }, /SESSION_ID/],
+      [{ PROMPT: 'x', cd, SESSION_ID: 'a\nb' }, /SESSION_ID/],
+      [{ PROMPT: 'x', cd, SESSION_ID: 7 }, /SESSION_ID/],
+      [{ PROMPT: 'x', cd, reasoning_effort: 'ultra' }, /reasoning_effort/],
+      [{ PROMPT: 'x', cd, reasoning_effort: 'HIGH' }, /reasoning_effort/],
+      [{ PROMPT: 'x', cd, timeout_s: 0 }, /timeout_s/],
+      [{ PROMPT: 'x', cd, timeout_s: -1 }, /timeout_s/],
+      [{ PROMPT: 'x', cd, timeout_s: '5' }, /timeout_s/],
+      [{ PROMPT: 'x', cd, session_id: 'abc' }, /session_id/],
+      [{ PROMPT: 'x', cd, prompt: 'lower' }, /"prompt"/],
+      [{ PROMPT: 'x', cd, yolo: 'true' }, /yolo/],
+      [{ PROMPT: 'x', cd, return_all_messages: 1 }, /return_all_messages/],
+      [{ PROMPT: 'x', cd, skip_git_repo_check: 'no' }, /skip_git_repo_check/],
+      [{ PROMPT: 'x', cd, model: '--yolo' }, /model/],
+      [{ PROMPT: 'x', cd, model: 3 }, /model/],
+      [{ PROMPT: 'x', cd, profile: '-p' }, /profile/],
+    ];
+    const before = fake.requests.length;
+    for (const [args, re] of cases) {
+      const { res, obj } = await call(args);
+      const shown = JSON.stringify(args);
+      assert.equal(res.isError, true, `isError for ${shown}`);
+      assert.equal(obj.success, false, `success false for ${shown}`);
+      assert.equal(typeof obj.error, 'string');
+      assert.match(obj.error, re, `error for ${shown} should name the parameter: ${obj.error}`);
+      assert.ok(!('SESSION_ID' in obj) || args.SESSION_ID === undefined, `no SESSION_ID for ${shown}`);
+      await withTimeout(client.ping(), 5000, `ping after ${shown}`);
+    }
+    assert.equal(fake.requests.length, before, 'no codex turn reached the model for invalid arguments');
+    // Still fully working afterwards.
+    const { obj } = await call({ PROMPT: 'still works', cd });
+    assertOk(obj);
+    assert.equal(obj.agent_messages, 'still works');
+  }));
+
+test('null and empty optional values mean "default"', T, () =>
+  withCodex(async ({ call }) => {
+    const { obj } = await call({
+      PROMPT: 'defaults please',
+      cd: freshDir(),
+      SESSION_ID: '',
+      model: '',
+      profile: '',
+      reasoning_effort: '',
+      image: [],
+      sandbox: null,
+    });
+    assertOk(obj);
+    assert.equal(obj.agent_messages, 'defaults please');
+  }));
+
+// ---- locating codex -------------------------------------------------------
+
+test('missing codex binary: --codex, CODEXMCP_CODEX, PATH without codex', T, async () => {
+  const emptyBin = freshDir('emptybin');
+  fs.mkdirSync(path.join(emptyBin, 'codex')); // a directory named codex is not an executable
+  const noExec = freshDir('noexec');
+  fs.writeFileSync(path.join(noExec, 'codex'), '#!/bin/sh\necho hi\n', { mode: 0o644 });
+  const pathWithout = `${emptyBin}:${noExec}:/usr/bin:/bin`;
+  for (const d of ['/usr/bin', '/bin']) assert.ok(!fs.existsSync(path.join(d, 'codex')), `precondition: no codex in ${d}`);
+  const cd = freshDir();
+  const variants = [
+    { what: '--codex /nonexistent/codex', args: ['--codex', '/nonexistent/codex'], re: /\/nonexistent\/codex/ },
+    { what: '--codex non-executable file', args: ['--codex', path.join(noExec, 'codex')], re: /noexec/ },
+    { what: 'CODEXMCP_CODEX', args: [], envExtra: { CODEXMCP_CODEX: '/nonexistent/env-codex', PATH: pathWithout }, re: /\/nonexistent\/env-codex/ },
+    { what: 'PATH without codex', args: [], envExtra: { PATH: pathWithout }, re: /PATH/ },
+    { what: '--codex wins over CODEXMCP_CODEX', args: ['--codex', '/nonexistent/flag-codex'], envExtra: { CODEXMCP_CODEX: codexBin() }, re: /flag-codex/ },
+  ];
+  for (const v of variants) {
+    await withCodex({ args: v.args, envExtra: v.envExtra }, async ({ call, client }) => {
+      const { res, obj } = await call({ PROMPT: 'hello', cd });
+      assert.equal(res.isError, true, v.what);
+      assert.equal(obj.success, false, v.what);
+      assert.ok(obj.error.includes('npm i -g @openai/codex'), `${v.what}: ${obj.error}`);
+      assert.match(obj.error, v.re, `${v.what}: ${obj.error}`);
+      await withTimeout(client.ping(), 5000, 'ping');
+    });
+  }
+  // And the positive counterparts: CODEXMCP_CODEX alone, and codex found on PATH.
+  await withCodex({ args: [], envExtra: { CODEXMCP_CODEX: codexBin(), PATH: pathWithout } }, async ({ call }) => {
+    const { obj } = await call({ PROMPT: 'via env', cd });
+    assertOk(obj);
+    assert.equal(obj.agent_messages, 'via env');
+  });
+  const pathDir = freshDir('pathbin');
+  fs.symlinkSync(codexBin(), path.join(pathDir, 'codex'));
+  await withCodex({ args: [], envExtra: { PATH: `${emptyBin}:${pathDir}:/usr/bin:/bin` } }, async ({ call }) => {
+    const { obj } = await call({ PROMPT: 'via PATH', cd });
+    assertOk(obj);
+    assert.equal(obj.agent_messages, 'via PATH');
+  });
+});
+
+// ---- concurrency ----------------------------------------------------------
+
+test('8 parallel calls each get their own answer and session', T, () =>
+  withCodex(async ({ call, client }) => {
+    const cd = freshDir();
+    const N = 8;
+    const t0 = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: N }, (_, n) => {
+        const sleep = n % 3 === 0 ? ' [[sleep:300]]' : '';
+        return call({ PROMPT: `parallel ${n}${sleep} [[reply:answer-${n}]]`, cd }, 60000);
+      }),
+    );
+    results.forEach(({ obj }, n) => {
+      assertOk(obj, `call ${n}`);
+      assert.equal(obj.agent_messages, `answer-${n}`);
+    });
+    const ids = new Set(results.map(({ obj }) => obj.SESSION_ID));
+    assert.equal(ids.size, N, 'distinct SESSION_IDs');
+    await withTimeout(client.ping(), 5000, 'ping');
+    assert.ok(Date.now() - t0 < 60000);
+  }));
+
+// ---- protocol versions and tool metadata ----------------------------------
+
+test('tools/list: codex tool with inputSchema, outputSchema and annotations', T, () =>
+  withCodex(async ({ client }) => {
+    const { tools } = await withTimeout(client.listTools(), 5000, 'tools/list');
+    const tool = tools.find((t) => t.name === 'codex');
+    assert.ok(tool, 'codex tool listed');
+    assert.equal(tool.inputSchema.type, 'object');
+    assert.deepEqual([...tool.inputSchema.required].sort(), ['PROMPT', 'cd']);
+    assert.equal(tool.inputSchema.additionalProperties, false);
+    for (const p of ['PROMPT', 'cd', 'sandbox', 'SESSION_ID', 'skip_git_repo_check', 'return_all_messages', 'image', 'model', 'yolo', 'profile', 'reasoning_effort', 'timeout_s'])
+      assert.ok(p in tool.inputSchema.properties, `inputSchema has ${p}`);
+    assert.deepEqual(tool.inputSchema.properties.sandbox.enum, ['read-only', 'workspace-write', 'danger-full-access']);
+    assert.ok(tool.outputSchema && tool.outputSchema.type === 'object', 'outputSchema present');
+    for (const p of ['success', 'SESSION_ID', 'agent_messages', 'error']) assert.ok(p in tool.outputSchema.properties, `outputSchema has ${p}`);
+    assert.equal(tool.annotations?.readOnlyHint, false);
+    assert.equal(tool.annotations?.destructiveHint, true);
+    assert.equal(tool.annotations?.openWorldHint, true);
+  }));
+
+test('structuredContent: present under 2025-11-25 (SDK), for success and error results', T, () =>
+  withCodex(async ({ call }) => {
+    const ok = await call({ PROMPT: 'structured', cd: freshDir() });
+    assert.ok(ok.res.structuredContent, 'structuredContent on success');
+    assert.equal(ok.res.structuredContent.agent_messages, 'structured');
+    const bad = await call({ PROMPT: 'structured', cd: '/nonexistent-dir-x' });
+    assert.ok(bad.res.structuredContent, 'structuredContent on isError');
+    assert.equal(bad.res.structuredContent.success, false);
+  }));
+
+for (const [version, structured] of [
+  ['2024-11-05', false],
+  ['2025-03-26', false],
+  ['2025-06-18', true],
+]) {
+  test(`structuredContent ${structured ? 'present' : 'absent'} under ${version} (raw client)`, T, async () => {
+    const home = makeCodexHome(fake.url);
+    const srv = rawServer(['--codex', codexBin()], env(home));
+    try {
+      const init = await srv.initialize(version);
+      assert.equal(init.protocolVersion, version);
+      const cd = freshDir();
+      let id = 1;
+      for (const [args, success] of [
+        [{ PROMPT: `raw ${version}`, cd }, true],
+        [{ PROMPT: 'x', cd, sandbox: 'bogus' }, false],
+      ]) {
+        const r = await srv.request({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'codex', arguments: args } }, CALL_MS);
+        assert.ok(r.result, `result: ${JSON.stringify(r).slice(0, 500)}`);
+        const obj = JSON.parse(r.result.content[0].text);
+        assert.equal(obj.success, success, JSON.stringify(obj));
+        if (success) assert.equal(obj.agent_messages, `raw ${version}`);
+        assert.equal(r.result.isError === true, !success);
+        if (structured) assert.deepEqual(r.result.structuredContent, obj);
+        else assert.ok(!('structuredContent' in r.result), `no structuredContent under ${version}: ${JSON.stringify(r.result).slice(0, 300)}`);
+      }
+    } catch (err) {
+      err.message += `\n--- server stderr ---\n${srv.stderr.slice(-3000)}`;
+      throw err;
+    } finally {
+      await srv.dispose();
+      removeCodexHome(home);
+    }
+  });
+}
+
+// ---- options reach the model request ---------------------------------------
+
+const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+function writePng(file) {
+  fs.writeFileSync(file, Buffer.from(PNG_1X1, 'base64'));
+  return file;
+}
+function hasInputImage(body) {
+  return (body?.input ?? []).some(
+    (i) => i?.type === 'message' && i.role === 'user' && Array.isArray(i.content) && i.content.some((p) => p?.type === 'input_image'),
+  );
+}
+
+test('reasoning_effort, model and image reach the model request', T, () =>
+  withCodex({ homeOpts: { model: 'gpt-6-sol' } }, async ({ call }) => {
+    const cd = freshDir();
+    const base = await call({ PROMPT: 'opts baseline', cd });
+    assertOk(base.obj);
+    const baseReq = fake.requestsFor('opts baseline').at(-1);
+    assert.equal(baseReq.body.model, 'gpt-6-sol', 'config default model without the parameter');
+    assert.notEqual(baseReq.body.reasoning?.effort, 'high');
+    assert.ok(!hasInputImage(baseReq.body));
+
+    const eff = await call({ PROMPT: 'opts effort', cd, reasoning_effort: 'high' });
+    assertOk(eff.obj);
+    assert.equal(fake.requestsFor('opts effort').at(-1).body.reasoning?.effort, 'high');
+
+    const eff2 = await call({ PROMPT: 'opts minimal effort', cd, reasoning_effort: 'minimal' });
+    assertOk(eff2.obj);
+    assert.equal(fake.requestsFor('opts minimal effort').at(-1).body.reasoning?.effort, 'minimal');
+
+    const mod = await call({ PROMPT: 'opts model', cd, model: 'gpt-5.5' });
+    assertOk(mod.obj);
+    assert.equal(fake.requestsFor('opts model').at(-1).body.model, 'gpt-5.5');
+
+    const png = writePng(path.join(cd, 'tiny.png'));
+    const png2 = writePng(path.join(cd, 'tiny two.png')); // a space in the path
+    const img = await call({ PROMPT: 'opts image', cd, image: [png, png2] });
+    assertOk(img.obj);
+    assert.match(img.obj.agent_messages, /opts image$/, 'the prompt survived --image');
+    const imgReq = fake.requestsFor('opts image').at(-1);
+    assert.ok(hasInputImage(imgReq.body), 'input_image part in the request');
+    const parts = imgReq.body.input.filter((i) => i.role === 'user').flatMap((i) => i.content ?? []);
+    assert.equal(parts.filter((p) => p.type === 'input_image').length, 2, 'both images sent');
+    assert.ok(parts.some((p) => p.type === 'input_image' && /^data:image\/png;base64,/.test(p.image_url ?? '')), 'image is a PNG data URL');
+
+    // A missing image is rejected up front (codex itself would only tell the model).
+    const rel = await call({ PROMPT: 'opts rel image', cd, image: ['tiny-not-here.png'] });
+    assert.equal(rel.obj.success, false);
+    assert.match(rel.obj.error, /image/);
+  }));
+
+// ---- sandbox ---------------------------------------------------------------
+
+test('sandbox workspace-write lets [[shell:touch x.txt]] create the file; read-only does not', T, () =>
+  withCodex(async ({ call }) => {
+    const ww = freshDir('ww');
+    const { obj } = await call({ PROMPT: 'make it [[shell:touch x.txt]]', cd: ww, sandbox: 'workspace-write' });
+    assertOk(obj);
+    assert.ok(fs.existsSync(path.join(ww, 'x.txt')), `x.txt created in ${ww}: ${JSON.stringify(obj)}`);
+
+    const ro = freshDir('ro');
+    const r2 = await call({ PROMPT: 'try it [[shell:touch y.txt]]', cd: ro });
+    assertOk(r2.obj);
+    assert.ok(!fs.existsSync(path.join(ro, 'y.txt')), 'read-only (default) must not create y.txt');
+
+    const ro2 = freshDir('ro2');
+    const r3 = await call({ PROMPT: 'try again [[shell:touch z.txt]]', cd: ro2, sandbox: 'read-only' });
+    assertOk(r3.obj);
+    assert.ok(!fs.existsSync(path.join(ro2, 'z.txt')), 'explicit read-only must not create z.txt');
+  }));
+
+test('skip_git_repo_check false outside a git repo: codex refuses, error explains', T, () =>
+  withCodex(async ({ call }) => {
+    const { obj } = await call({ PROMPT: 'git check', cd: freshDir('nogit'), skip_git_repo_check: false });
+    assert.equal(obj.success, false);
+    assert.match(obj.error, /skip-git-repo-check|trusted directory/);
+  }));

@@ -1,0 +1,200 @@
+/* The codex event reducer against recorded streams: each
+ * data/streams/NAME.jsonl (real `codex exec --json` output, or written
+ * from REFERENCE.md where the real CLI cannot be made to show it) has a
+ * NAME.expect with the facts the reducer must find:
+ *   terminal: completed|failed|running   thread: ID   failure: TEXT
+ *   messages: JSON-STRING   warnings: N   usage: yes|no
+ *   progress: TEXT (every one, in order, when any is listed) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "limits.h"
+
+static void run_stream(const char *base)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s.jsonl", base);
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    events_state st;
+    events_init(&st, 1);
+    char *progress[64];
+    size_t nprogress = 0, nlines = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, in)) >= 0) {
+        if (len > 0 && line[len - 1] == '\n')
+            line[--len] = '\0';
+        nlines++;
+        char *p = events_feed(&st, line, (size_t)len);
+        if (p && nprogress < 64)
+            progress[nprogress++] = p;
+        else
+            free(p);
+    }
+    fclose(in);
+
+    snprintf(path, sizeof(path), "%s.expect", base);
+    FILE *ex = fopen(path, "r");
+    assert_non_null(ex);
+    size_t want_progress = 0;
+    int lineno = 0;
+    while ((len = getline(&line, &cap, ex)) >= 0) {
+        lineno++;
+        if (len > 0 && line[len - 1] == '\n')
+            line[--len] = '\0';
+        char *colon = strstr(line, ": ");
+        if (colon == NULL)
+            continue;
+        *colon = '\0';
+        const char *key = line, *val = colon + 2;
+        if (strcmp(key, "terminal") == 0) {
+            const char *got = st.terminal == EV_COMPLETED ? "completed"
+                              : st.terminal == EV_FAILED  ? "failed"
+                                                          : "running";
+            assert_string_equal(got, val);
+        } else if (strcmp(key, "thread") == 0) {
+            assert_non_null(st.thread_id);
+            assert_string_equal(st.thread_id, val);
+        } else if (strcmp(key, "failure") == 0) {
+            assert_non_null(st.failure);
+            assert_string_equal(st.failure, val);
+        } else if (strcmp(key, "messages") == 0) {
+            json_t *want = json_loads(val, JSON_DECODE_ANY, NULL);
+            assert_non_null(want);
+            char *joined = events_joined_messages(&st);
+            assert_string_equal(joined, json_string_value(want));
+            free(joined);
+            json_decref(want);
+        } else if (strcmp(key, "warnings") == 0) {
+            if (json_array_size(st.warnings) != (size_t)atoi(val)) {
+                char *w = json_dumps(st.warnings, 0);
+                fail_msg("%s:%d: want %s warnings, got %s", path, lineno, val, w);
+            }
+        } else if (strcmp(key, "usage") == 0) {
+            assert_int_equal(st.usage != NULL, strcmp(val, "yes") == 0);
+        } else if (strcmp(key, "progress") == 0) {
+            if (want_progress >= nprogress)
+                fail_msg("%s:%d: missing progress \"%s\"", path, lineno, val);
+            assert_string_equal(progress[want_progress], val);
+            want_progress++;
+        } else {
+            fail_msg("%s:%d: unknown key %s", path, lineno, key);
+        }
+    }
+    fclose(ex);
+    if (want_progress > 0 && want_progress != nprogress)
+        fail_msg("%s: %zu progress lines expected, %zu produced (extra: %s)", base, want_progress,
+                 nprogress, progress[want_progress]);
+    /* keep_all keeps every JSON object line, in order */
+    assert_true(json_array_size(st.all_messages) <= nlines);
+    assert_int_equal(json_array_size(st.all_messages), st.events);
+    for (size_t i = 0; i < nprogress; i++)
+        free(progress[i]);
+    free(line);
+    events_free(&st);
+}
+
+static void test_stream(void **state)
+{
+    run_stream(*state);
+}
+
+static void test_reconnect_patterns(void **state)
+{
+    (void)state;
+    assert_true(events_is_reconnect("Reconnecting... 1/5"));
+    assert_true(events_is_reconnect("Reconnecting... 2/5 (stream disconnected before completion: x)"));
+    assert_true(events_is_reconnect("Reconnecting... 10/10 (a) (b)"));
+    assert_true(events_is_reconnect("Reconnecting... waiting for network (Connection failed: x)"));
+    assert_false(events_is_reconnect("Reconnecting... 1/5(x)"));
+    assert_false(events_is_reconnect("Reconnecting...1/5"));
+    assert_false(events_is_reconnect("Reconnecting... /5"));
+    assert_false(events_is_reconnect("Reconnecting... 1/"));
+    assert_false(events_is_reconnect("stream disconnected before completion"));
+    assert_false(events_is_reconnect(""));
+}
+
+static void test_warnings_bounded(void **state)
+{
+    (void)state;
+    events_state st;
+    events_init(&st, 0);
+    for (int i = 0; i < 1000; i++)
+        free(events_feed(&st, "not json", 8));
+    events_overlong(&st, 20u << 20, CODEX_LINE_MAX_BYTES);
+    assert_int_equal(json_array_size(st.warnings), WARNINGS_MAX);
+    assert_int_equal(st.warnings_dropped, 1001 - WARNINGS_MAX);
+    assert_null(st.all_messages);
+    events_free(&st);
+}
+
+static void test_invalid_utf8_line(void **state)
+{
+    (void)state;
+    events_state st;
+    events_init(&st, 0);
+    const char bad[] = "\xff\xfe garbage \xc0";
+    free(events_feed(&st, bad, sizeof(bad) - 1));
+    assert_int_equal(json_array_size(st.warnings), 1);
+    /* the warning is valid UTF-8: it can be encoded in a result */
+    char *s = json_dumps(st.warnings, 0);
+    assert_non_null(s);
+    free(s);
+    events_free(&st);
+}
+
+static int cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int main(void)
+{
+    const char *dir = "data/streams";
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        fprintf(stderr, "test_events: run from tests/unit\n");
+        return 1;
+    }
+    char *names[128];
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && n < 128) {
+        size_t l = strlen(de->d_name);
+        if (l > 6 && strcmp(de->d_name + l - 6, ".jsonl") == 0) {
+            char *p = malloc(strlen(dir) + l + 2);
+            sprintf(p, "%s/%.*s", dir, (int)(l - 6), de->d_name);
+            names[n++] = p;
+        }
+    }
+    closedir(d);
+    qsort(names, n, sizeof(char *), cmp);
+    struct CMUnitTest *tests = calloc(n + 3, sizeof(*tests));
+    for (size_t i = 0; i < n; i++) {
+        tests[i].name = names[i];
+        tests[i].test_func = test_stream;
+        tests[i].initial_state = names[i];
+    }
+    tests[n].name = "reconnect patterns";
+    tests[n].test_func = test_reconnect_patterns;
+    tests[n + 1].name = "warnings bounded";
+    tests[n + 1].test_func = test_warnings_bounded;
+    tests[n + 2].name = "invalid UTF-8 line";
+    tests[n + 2].test_func = test_invalid_utf8_line;
+    int rc = _cmocka_run_group_tests("events", tests, n + 3, NULL, NULL);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(tests);
+    return rc;
+}
