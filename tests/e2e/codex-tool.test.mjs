@@ -131,6 +131,27 @@ test('resume: turn 2 with SESSION_ID sees turn 1 and keeps the SESSION_ID', T, (
     assert.equal(t3.obj.agent_messages, `${p1} | ${p2} | third [[history]]`);
   }));
 
+test('two parallel turns on one SESSION_ID run one after the other (each sees a consistent history)', T, () =>
+  withCodex(async ({ call }) => {
+    const cd = freshDir();
+    const a = await call({ PROMPT: 'serial A', cd });
+    assertOk(a.obj);
+    const id = a.obj.SESSION_ID;
+    const pB = 'serial B [[sleep:400]] [[history]]';
+    const pC = 'serial C [[history]]';
+    const [b, c] = await Promise.all([call({ PROMPT: pB, cd, SESSION_ID: id }), call({ PROMPT: pC, cd, SESSION_ID: id })]);
+    assertOk(b.obj, 'B');
+    assertOk(c.obj, 'C');
+    assert.equal(b.obj.SESSION_ID, id);
+    assert.equal(c.obj.SESSION_ID, id);
+    // Whichever ran second saw the other's turn in its history.
+    const histories = [b.obj.agent_messages, c.obj.agent_messages].sort((x, y) => x.length - y.length);
+    const okOrder =
+      (histories[0] === `serial A | ${pB}` && histories[1] === `serial A | ${pB} | ${pC}`) ||
+      (histories[0] === `serial A | ${pC}` && histories[1] === `serial A | ${pC} | ${pB}`);
+    assert.ok(okOrder, `turns on one session must not overlap: ${JSON.stringify(histories)}`);
+  }));
+
 test('resume together with sandbox, profile, reasoning_effort and image (exec flags before `resume`)', T, () =>
   withCodex(async ({ call, home }) => {
     const cd = freshDir();

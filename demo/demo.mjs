@@ -1,0 +1,88 @@
+// make demo: codexmcp's main job end to end, offline.
+// A fake OpenAI Responses endpoint on 127.0.0.1 stands in for the model;
+// everything else is real: the Codex CLI (npm @openai/codex, pinned in
+// tests/e2e), codexmcp, and the official MCP TypeScript SDK as the client.
+// It runs two turns on one SESSION_ID, one traced call (progress and
+// all_messages), and three calls in parallel, and prints what happened.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startFakeResponses } from '../tests/e2e/lib/fake-responses.mjs';
+import { codexBin, makeCodexHome, removeCodexHome, env } from '../tests/e2e/lib/codex-env.mjs';
+import { connectSdk, serverBin } from '../tests/e2e/lib/mcp.mjs';
+
+const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const dim = (s) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
+const say = (s = '') => console.log(s);
+const short = (s, n = 100) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
+
+function result(r) {
+  const obj = JSON.parse(r.content[0].text);
+  if (!obj.success) throw new Error(`call failed: ${obj.error}`);
+  return obj;
+}
+
+async function main() {
+  const fake = await startFakeResponses();
+  const home = makeCodexHome(fake.url);
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-demo-project-'));
+  fs.writeFileSync(path.join(project, 'README.md'), '# demo project\n');
+  const srv = await connectSdk(['--codex', codexBin()], env(home), { name: 'codexmcp-demo' });
+  const { client } = srv;
+  const t0 = Date.now();
+  try {
+    say(bold('codexmcp demo') + dim(`  (server ${serverBin()}, codex ${codexBin().split('/node_modules/')[1] ?? codexBin()})`));
+    say(dim(`fake Responses endpoint ${fake.url}; project ${project}`));
+    const info = client.getServerVersion();
+    say(`connected to ${info.name} ${info.version}, protocol ${client.transport?.protocolVersion ?? '2025-11-25'}`);
+    const { tools } = await client.listTools();
+    say(`tools: ${tools.map((t) => t.name).join(', ')}  (parameters: ${Object.keys(tools[0].inputSchema.properties).join(', ')})`);
+
+    say('\n' + bold('1. Two turns on one session'));
+    let r = result(await client.callTool({ name: 'codex', arguments: { PROMPT: 'Remember the word "pelican".', cd: project } }));
+    say(`  turn 1 → SESSION_ID ${r.SESSION_ID}`);
+    say(`           agent: ${short(r.agent_messages)}`);
+    const sid = r.SESSION_ID;
+    r = result(await client.callTool({ name: 'codex', arguments: { PROMPT: '[[history]] Which word did I ask you to remember?', cd: project, SESSION_ID: sid } }));
+    say(`  turn 2 → SESSION_ID ${r.SESSION_ID} ${r.SESSION_ID === sid ? '(same session)' : '(DIFFERENT!)'}`);
+    say(`           agent (the fake lists the prompts it was sent): ${short(r.agent_messages, 140)}`);
+
+    say('\n' + bold('2. A traced call: progress while Codex works, every event in all_messages'));
+    const progress = [];
+    r = result(await client.callTool(
+      { name: 'codex', arguments: { PROMPT: '[[shell:ls]] List the project files.', cd: project, return_all_messages: true } },
+      undefined,
+      { onprogress: (p) => progress.push(p) },
+    ));
+    for (const p of progress) say(`  progress ${String(p.progress).padStart(2)}: ${p.message}`);
+    say(`  all_messages: ${r.all_messages.map((e) => e.type + (e.item ? `(${e.item.type})` : '')).join(' → ')}`);
+    say(`  agent: ${short(r.agent_messages)}`);
+
+    say('\n' + bold('3. Three calls in parallel'));
+    const started = Date.now();
+    const answers = await Promise.all(['alpha', 'beta', 'gamma'].map(async (name) => {
+      const t = Date.now();
+      const res = result(await client.callTool({ name: 'codex', arguments: { PROMPT: `[[sleep:500]] [[reply:${name} done]]`, cd: project } }));
+      return { name, ms: Date.now() - t, res };
+    }));
+    for (const a of answers) say(`  ${a.name.padEnd(5)} → "${a.res.agent_messages}" in ${a.ms} ms (session ${a.res.SESSION_ID.slice(0, 13)}…)`);
+    say(`  all three done in ${Date.now() - started} ms (each waits 500 ms at the model: they ran side by side)`);
+
+    say('\n' + bold('4. A clear error'));
+    const bad = await client.callTool({ name: 'codex', arguments: { PROMPT: 'hi', cd: '/no/such/dir' } });
+    say(`  isError ${bad.isError}: ${JSON.parse(bad.content[0].text).error}`);
+
+    say(`\n${bold('done')} in ${Date.now() - t0} ms; ${fake.requests.length} model requests served by the fake endpoint.`);
+    say(dim('Real use needs only a logged-in Codex CLI (`codex login`); see README.md.'));
+  } finally {
+    await srv.close();
+    await fake.close();
+    removeCodexHome(home);
+    fs.rmSync(project, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(`demo failed: ${err.stack || err}`);
+  process.exit(1);
+});

@@ -1,0 +1,348 @@
+// Fault handling and the exact codex command line, with the fake codex
+// script (fixtures/fake-codex.mjs) standing in for the CLI via --codex.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectSdk, withTimeout } from './lib/mcp.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const FAKE_CODEX = path.join(here, 'fixtures', 'fake-codex.mjs');
+const FAKE_THREAD = '01a20a0c-0000-7000-8000-000000000001';
+const FAKE_USAGE = { input_tokens: 10, cached_input_tokens: 0, cache_write_input_tokens: 0, output_tokens: 2, reasoning_output_tokens: 0 };
+const T = { timeout: 60000 };
+const CALL_MS = 30000;
+
+let tmp;
+before(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-e2e-faults-'));
+});
+after(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+let seq = 0;
+function freshDir(name = 'cwd') {
+  const d = path.join(tmp, `${name}-${++seq}`);
+  fs.mkdirSync(d);
+  return d;
+}
+
+function baseEnv(extra = {}) {
+  const e = { ...process.env };
+  for (const k of Object.keys(e)) if (/^(CODEXMCP_|FAKE_CODEX_)/.test(k)) delete e[k];
+  return { ...e, ...extra };
+}
+
+/**
+ * Run fn({ call, client, argvFile, sdk }) against a codexmcp whose codex is the
+ * fake script in the given mode.
+ */
+async function withFake(mode, fn, { envExtra = {}, args = [] } = {}) {
+  const argvFile = path.join(tmp, `argv-${++seq}.json`);
+  const sdk = await connectSdk(['--codex', FAKE_CODEX, ...args], baseEnv({ FAKE_CODEX_MODE: mode, FAKE_CODEX_ARGV_FILE: argvFile, ...envExtra }));
+  const call = (a, ms = CALL_MS) => callCodex(sdk.client, a, ms);
+  const seen = () => JSON.parse(fs.readFileSync(argvFile, 'utf8'));
+  try {
+    return await fn({ call, client: sdk.client, argvFile, seen, sdk });
+  } catch (err) {
+    err.message += `\n--- server stderr (tail) ---\n${sdk.stderr().slice(-3000)}`;
+    throw err;
+  } finally {
+    await sdk.close();
+  }
+}
+
+async function callCodex(client, args, ms = CALL_MS) {
+  const res = await withTimeout(
+    client.callTool({ name: 'codex', arguments: args }, undefined, { timeout: ms }),
+    ms + 2000,
+    `tools/call codex ${JSON.stringify(args).slice(0, 120)}`,
+  );
+  assert.equal(res.content?.[0]?.type, 'text', JSON.stringify(res).slice(0, 500));
+  const obj = JSON.parse(res.content[0].text);
+  if (obj.success) assert.ok(!res.isError, res.content[0].text.slice(0, 500));
+  else assert.equal(res.isError, true, res.content[0].text.slice(0, 500));
+  if (res.structuredContent !== undefined) assert.deepEqual(res.structuredContent, obj);
+  return { res, obj };
+}
+
+const ping = (client) => withTimeout(client.ping(), 5000, 'ping');
+
+/** pids of live processes whose command line contains every needle. */
+function findProcs(...needles) {
+  const out = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let cmd;
+    try {
+      cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (needles.every((n) => cmd.includes(n))) out.push(Number(d));
+  }
+  return out;
+}
+
+/** True while /proc/pid exists and is not a zombie. */
+function alive(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- the command line -------------------------------------------------------
+
+test('argv: exec --json --sandbox read-only --cd <realpath> --skip-git-repo-check -- -, prompt on stdin exactly', T, () =>
+  withFake('ok', async ({ call, seen }) => {
+    const real = freshDir('real');
+    const link = path.join(tmp, `link-${++seq}`);
+    fs.symlinkSync(real, link);
+    const prompt = `--help\nresume "q" 'q' $HOME \`x\` ünï 日本 🚀\r\n\ttrailing\n`;
+    const { obj } = await call({ PROMPT: prompt, cd: link + '/' });
+    assert.equal(obj.success, true, JSON.stringify(obj));
+    assert.equal(obj.agent_messages, 'fake ok');
+    assert.equal(obj.SESSION_ID, FAKE_THREAD);
+    assert.deepEqual(obj.usage, FAKE_USAGE);
+    const s = seen();
+    assert.deepEqual(s.argv, ['exec', '--json', '--sandbox', 'read-only', '--cd', fs.realpathSync(real), '--skip-git-repo-check', '--', '-']);
+    assert.equal(s.stdin, prompt, 'stdin carries the prompt byte for byte');
+  }));
+
+test('argv: a prompt that looks like a flag or subcommand never reaches argv', T, () =>
+  withFake('ok', async ({ call, seen }) => {
+    const cd = freshDir();
+    for (const prompt of ['resume', '--help', '-', '--', 'exec --json']) {
+      const { obj } = await call({ PROMPT: prompt, cd });
+      assert.equal(obj.success, true);
+      const s = seen();
+      assert.equal(s.stdin, prompt);
+      assert.deepEqual(s.argv.slice(-2), ['--', '-']);
+      assert.equal(s.argv.filter((a) => a === prompt).length, prompt === '-' ? 1 : prompt === '--' ? 1 : 0, `argv ${JSON.stringify(s.argv)}`);
+    }
+  }));
+
+test('argv: sandbox values and yolo', T, () =>
+  withFake('ok', async ({ call, seen }) => {
+    const cd = fs.realpathSync(freshDir());
+    for (const sb of ['read-only', 'workspace-write', 'danger-full-access']) {
+      await call({ PROMPT: 'sb', cd, sandbox: sb });
+      const a = seen().argv;
+      const i = a.indexOf('--sandbox');
+      assert.ok(i > 0 && a[i + 1] === sb, `--sandbox ${sb} in ${JSON.stringify(a)}`);
+      assert.ok(!a.includes('--dangerously-bypass-approvals-and-sandbox'));
+    }
+    await call({ PROMPT: 'yolo', cd, yolo: true });
+    let a = seen().argv;
+    assert.deepEqual(a, ['exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '--cd', cd, '--skip-git-repo-check', '--', '-']);
+    await call({ PROMPT: 'yolo+sb', cd, yolo: true, sandbox: 'read-only' });
+    a = seen().argv;
+    assert.ok(a.includes('--dangerously-bypass-approvals-and-sandbox'));
+    assert.ok(!a.includes('--sandbox'), `yolo replaces --sandbox: ${JSON.stringify(a)}`);
+    await call({ PROMPT: 'no yolo', cd, yolo: false, skip_git_repo_check: false });
+    a = seen().argv;
+    assert.deepEqual(a, ['exec', '--json', '--sandbox', 'read-only', '--cd', cd, '--', '-']);
+  }));
+
+test('argv: with SESSION_ID every exec-level flag comes before `resume <id>`, then -- and -', T, () =>
+  withFake('ok', async ({ call, seen }) => {
+    const cd = fs.realpathSync(freshDir());
+    const img = path.join(cd, 'a b.png');
+    fs.writeFileSync(img, 'not really a png');
+    const id = '01a20a0c-1111-7000-8000-00000000abcd';
+    const prompt = 'resume me\n-- please';
+    const { obj } = await call({
+      PROMPT: prompt,
+      cd,
+      SESSION_ID: id,
+      sandbox: 'workspace-write',
+      model: 'gpt-5.5',
+      profile: 'fast',
+      reasoning_effort: 'high',
+      image: [img],
+    });
+    assert.equal(obj.success, true);
+    const { argv: a, stdin } = seen();
+    assert.equal(stdin, prompt);
+    assert.deepEqual(a.slice(0, 2), ['exec', '--json']);
+    const r = a.indexOf('resume');
+    assert.ok(r > 0, `resume in ${JSON.stringify(a)}`);
+    assert.equal(a[r + 1], id);
+    assert.equal(a.lastIndexOf('resume'), r);
+    const before = (flag, value) => {
+      const i = a.indexOf(flag);
+      assert.ok(i > 0 && i < r, `${flag} before resume: ${JSON.stringify(a)}`);
+      if (value !== undefined) assert.equal(a[i + 1], value, `${flag} value`);
+    };
+    before('--sandbox', 'workspace-write');
+    before('--cd', cd);
+    before('--skip-git-repo-check');
+    before('--model', 'gpt-5.5');
+    before('--profile', 'fast');
+    before('--config', 'model_reasoning_effort="high"');
+    // images: after the flags, each value an absolute path, and the prompt is read from stdin.
+    const ii = a.indexOf('--image');
+    assert.ok(ii > 0, '--image present');
+    assert.equal(a[ii + 1], img);
+    assert.deepEqual(a.slice(-2), ['--', '-']);
+    assert.ok(!a.includes(prompt));
+
+    // Without SESSION_ID: no resume at all.
+    await call({ PROMPT: 'fresh', cd });
+    assert.ok(!seen().argv.includes('resume'));
+  }));
+
+test('argv: image paths are passed as absolute paths, each with its own --image', T, () =>
+  withFake('ok', async ({ call, seen }) => {
+    const cd = fs.realpathSync(freshDir());
+    const a1 = path.join(cd, 'one.png');
+    const a2 = path.join(cd, 'two,with,commas.png');
+    fs.writeFileSync(a1, 'x');
+    fs.writeFileSync(a2, 'x');
+    const { obj } = await call({ PROMPT: 'imgs', cd, image: [a1, `${cd}/./sub/../${path.basename(a2)}`] });
+    // "sub" does not exist: a path through it is not an existing file.
+    assert.equal(obj.success, false);
+    assert.match(obj.error, /image\[1\]/);
+    const ok = await call({ PROMPT: 'imgs', cd, image: [a1, `${cd}/./${path.basename(a2)}`] });
+    assert.equal(ok.obj.success, true);
+    const a = seen().argv;
+    const imgs = a.flatMap((v, i) => (v === '--image' ? [a[i + 1]] : []));
+    assert.deepEqual(imgs, [a1, a2]);
+    assert.deepEqual(a.slice(-2), ['--', '-']);
+  }));
+
+test('stdin: a 300 kB prompt reaches codex exactly', T, () =>
+  withFake('ok', async ({ call, seen }) => {
+    let prompt = '';
+    for (let i = 0; prompt.length < 300000; i++) prompt += `${i} ünï 日本 "x" \\ \n`;
+    const { obj } = await call({ PROMPT: prompt, cd: freshDir() });
+    assert.equal(obj.success, true);
+    assert.ok(seen().stdin === prompt, 'stdin differs from the prompt');
+  }));
+
+// ---- faults ------------------------------------------------------------------
+
+test('crash mid-stream: isError naming the signal and the stderr text, SESSION_ID kept', T, () =>
+  withFake('crash', async ({ call, client }) => {
+    const { res, obj } = await call({ PROMPT: 'crash please', cd: freshDir(), return_all_messages: true });
+    assert.equal(res.isError, true);
+    assert.equal(obj.success, false);
+    assert.match(obj.error, /signal|status/i);
+    assert.match(obj.error, /SIGSEGV|signal 11|status 139/);
+    assert.match(obj.error, /simulated crash/);
+    assert.equal(obj.SESSION_ID, FAKE_THREAD);
+    assert.ok(Array.isArray(obj.all_messages) && obj.all_messages[0].type === 'thread.started', 'events so far are kept');
+    await ping(client);
+  }));
+
+test('garbage lines: success, warnings quote the non-JSON lines', T, () =>
+  withFake('garbage', async ({ call, client }) => {
+    const { obj } = await call({ PROMPT: 'garbage please', cd: freshDir() });
+    assert.equal(obj.success, true, JSON.stringify(obj));
+    assert.equal(obj.agent_messages, 'fake ok');
+    assert.equal(obj.SESSION_ID, FAKE_THREAD);
+    assert.ok(Array.isArray(obj.warnings), `warnings: ${JSON.stringify(obj)}`);
+    const all = obj.warnings.join('\n');
+    for (const junk of ['rmcp serde error: boom', '{broken', 'not json at all', '[1,2', 'rmcp serde error: trailing'])
+      assert.ok(all.includes(junk), `a warning mentions ${JSON.stringify(junk)}: ${all}`);
+    assert.match(all, /not a JSON event/);
+    await ping(client);
+  }));
+
+test('20 MiB stdout line: skipped with a warning, success, server alive', T, () =>
+  withFake('hugeline', async ({ call, client }) => {
+    const { obj } = await call({ PROMPT: 'huge please', cd: freshDir() }, 45000);
+    assert.equal(obj.success, true, JSON.stringify(obj).slice(0, 1000));
+    assert.equal(obj.agent_messages, 'fake ok');
+    assert.equal(obj.SESSION_ID, FAKE_THREAD);
+    const w = (obj.warnings ?? []).join('\n');
+    assert.match(w, /skipped a codex output line/);
+    assert.match(w, /20971520 bytes/);
+    assert.ok(JSON.stringify(obj).length < 100000, 'the huge line is not copied into the result');
+    await ping(client);
+    const again = await call({ PROMPT: 'again', cd: freshDir() }, 45000);
+    assert.equal(again.obj.success, true);
+  }));
+
+test('no events, exit 1: isError with the exit status and the stderr text', T, () =>
+  withFake('noevents', async ({ call, client }) => {
+    const { res, obj } = await call({ PROMPT: 'noevents please', cd: freshDir() });
+    assert.equal(res.isError, true);
+    assert.equal(obj.success, false);
+    assert.match(obj.error, /status 1\b/);
+    assert.match(obj.error, /something went wrong before the model/);
+    assert.ok(!('SESSION_ID' in obj), 'no thread.started, no SESSION_ID');
+    await ping(client);
+  }));
+
+test('hang after turn.completed: success within ~5 s and the codex process is gone', T, () =>
+  withFake('hang', async ({ call, client }) => {
+    const cd = fs.realpathSync(freshDir('hang'));
+    const t0 = Date.now();
+    const pending = call({ PROMPT: 'hang please', cd }, 20000);
+    // Find the fake codex while it runs (its argv carries our unique --cd).
+    let pids = [];
+    while (Date.now() - t0 < 5000) {
+      pids = findProcs('fake-codex.mjs', cd);
+      if (pids.length) break;
+      await sleep(25);
+    }
+    const { obj } = await pending;
+    const took = Date.now() - t0;
+    assert.equal(obj.success, true, JSON.stringify(obj));
+    assert.equal(obj.agent_messages, 'fake ok');
+    assert.equal(obj.SESSION_ID, FAKE_THREAD);
+    assert.ok(took < 5500, `result after ${took} ms (expected ~2 s after turn.completed)`);
+    assert.equal(pids.length, 1, 'saw the fake codex process while the call ran');
+    let gone = false;
+    for (let i = 0; i < 40 && !gone; i++) {
+      gone = !alive(pids[0]);
+      if (!gone) await sleep(25);
+    }
+    assert.ok(gone, `fake codex pid ${pids[0]} still alive after the result`);
+    assert.deepEqual(findProcs('fake-codex.mjs', cd).filter(alive), []);
+    await ping(client);
+  }));
+
+test('stderr flood (1 MiB): success, the flood is not in the result', T, () =>
+  withFake('stderrflood', async ({ call, client }) => {
+    const { obj } = await call({ PROMPT: 'flood please', cd: freshDir() });
+    assert.equal(obj.success, true, JSON.stringify(obj).slice(0, 1000));
+    assert.equal(obj.agent_messages, 'fake ok');
+    assert.ok(JSON.stringify(obj).length < 100000);
+    await ping(client);
+  }));
+
+test('fault modes on parallel servers, 3 calls each, do not disturb each other', T, async () => {
+  const modes = { ok: true, garbage: true, noevents: false, crash: false, stderrflood: true };
+  await Promise.all(
+    Object.entries(modes).map(([mode, success]) =>
+      withFake(mode, async ({ call }) => {
+        const rs = await Promise.all([1, 2, 3].map((n) => call({ PROMPT: `${mode} ${n}`, cd: freshDir() })));
+        for (const { obj } of rs) assert.equal(obj.success, success, `${mode}: ${JSON.stringify(obj).slice(0, 300)}`);
+      }),
+    ),
+  );
+});
+
+test('codex path that cannot be executed (not a file): isError, server alive', T, async () => {
+  const dir = freshDir('notafile');
+  const sdk = await connectSdk(['--codex', dir], baseEnv());
+  try {
+    const { obj } = await callCodex(sdk.client, { PROMPT: 'x', cd: freshDir() });
+    assert.equal(obj.success, false);
+    assert.ok(obj.error.includes('npm i -g @openai/codex'), obj.error);
+    await ping(sdk.client);
+  } finally {
+    await sdk.close();
+  }
+});
