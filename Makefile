@@ -53,17 +53,26 @@ test: deps
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-e2e
 
-## make test-asan: the same suites against an ASan+UBSan build (build-asan/)
+## make test-asan: the same suites against an ASan+UBSan build (build-asan/); any report fails it
+SAN_REPORTS := $(abspath build-asan/sanitizer-reports)
 test-asan: deps
+	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
+	ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1 \
 	$(MAKE) --no-print-directory BUILD=build-asan CC=clang CFLAGS="-O1 -g" \
 	    EXTRA_CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" test
-	
+	@if [ -n "$$(ls -A $(SAN_REPORTS))" ]; then \
+	    echo "sanitizer reports:"; cat $(SAN_REPORTS)/*; exit 1; \
+	else echo "test-asan: no sanitizer report"; fi
+
 ## make demo: the main job end to end, offline (fake model endpoint, real Codex CLI)
 demo: deps all
 	node demo/demo.mjs
 
+## make bench: call latency next to codex exec, start-up time and memory
 bench: deps all
 	node bench/call-latency.mjs
+	bench/startup.sh
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c

@@ -27,6 +27,7 @@ typedef struct {
     jobs *jobs;
     uv_signal_t sigs[3];
     int shutting_down;
+    int signalled;
     int exit_code;
 } app;
 
@@ -107,15 +108,20 @@ static void all_calls_done(void *ctx)
     transport_close(a->tr, finish_exit, a);
 }
 
-static void begin_shutdown(app *a, const char *why)
+/* Stops reading and exits once the calls in flight are done; `cancel`
+ * ends them first (the client is gone or asked us to stop). */
+static void begin_shutdown(app *a, const char *why, int cancel)
 {
-    if (a->shutting_down)
+    if (a->shutting_down && !cancel)
         return;
+    if (!a->shutting_down) {
+        log_msg(LOG_INFO, "shutting down: %s", why);
+        transport_stop_reading(a->tr);
+        mcp_session_on_idle(a->session, all_calls_done, a);
+    }
     a->shutting_down = 1;
-    log_msg(LOG_INFO, "shutting down: %s", why);
-    transport_stop_reading(a->tr);
-    mcp_session_on_idle(a->session, all_calls_done, a);
-    mcp_session_cancel_all(a->session);
+    if (cancel)
+        mcp_session_cancel_all(a->session);
     if (mcp_session_inflight(a->session) == 0)
         all_calls_done(a);
 }
@@ -123,12 +129,13 @@ static void begin_shutdown(app *a, const char *why)
 static void on_signal(uv_signal_t *h, int signum)
 {
     app *a = h->data;
-    if (a->shutting_down) {
+    if (a->signalled) {
         log_msg(LOG_WARNING, "second signal %d: killing every codex process now", signum);
         jobs_kill_now(a->jobs);
         return;
     }
-    begin_shutdown(a, signum == SIGTERM ? "SIGTERM" : signum == SIGINT ? "SIGINT" : "SIGHUP");
+    a->signalled = 1;
+    begin_shutdown(a, signum == SIGTERM ? "SIGTERM" : signum == SIGINT ? "SIGINT" : "SIGHUP", 1);
 }
 
 /* ---- transport callbacks ---- */
@@ -147,13 +154,19 @@ static void on_oversized(void *ctx, size_t len, size_t max)
 
 static void on_eof(void *ctx)
 {
-    begin_shutdown(ctx, "stdin closed");
+    app *a = ctx;
+    /* The end of a request file: answer what was asked, then exit. The end
+     * of a pipe or tty: the client is gone, so stop its calls too. */
+    if (transport_input_is_file(a->tr))
+        begin_shutdown(a, "end of the request file", 0);
+    else
+        begin_shutdown(a, "stdin closed", 1);
 }
 
 static void on_write_error(void *ctx, int err)
 {
     (void)err;
-    begin_shutdown(ctx, "stdout closed");
+    begin_shutdown(ctx, "stdout closed", 1);
 }
 
 static void send_msg(void *ctx, json_t *msg)
@@ -325,7 +338,7 @@ int main(int argc, char **argv)
 
     if (transport_start(a.tr) != 0) {
         a.exit_code = 1;
-        begin_shutdown(&a, "stdio unusable");
+        begin_shutdown(&a, "stdio unusable", 1);
     }
     uv_run(a.loop, UV_RUN_DEFAULT);
 

@@ -315,6 +315,11 @@ int transport_start(transport *t)
     return rc;
 }
 
+int transport_input_is_file(const transport *t)
+{
+    return t->in_kind == IO_FILE;
+}
+
 void transport_stop_reading(transport *t)
 {
     if (!t->reading)

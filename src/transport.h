@@ -27,6 +27,9 @@ int transport_start(transport *t);
 /* Queues msg (stolen) as one line on stdout. */
 void transport_send(transport *t, json_t *msg);
 void transport_stop_reading(transport *t);
+/* Non-zero when stdin is a regular file (`codexmcp < requests.jsonl`):
+ * its end means "no more requests", not "the client is gone". */
+int transport_input_is_file(const transport *t);
 /* Stops reading, lets queued writes finish, closes the handles, then calls
  * done. The transport is freed after done returns. */
 void transport_close(transport *t, void (*done)(void *ctx), void *ctx);

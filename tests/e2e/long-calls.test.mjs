@@ -262,6 +262,32 @@ function assertProgressShape(entries, token) {
 
 const T = (ms) => ({ timeout: ms, skip: hasProc ? false : 'needs Linux /proc' });
 
+/**
+ * A --codex wrapper that sets SIGTERM to "ignore" and execs the real codex
+ * (the disposition survives exec): only SIGKILL ends that codex.
+ */
+function ignoreTermCodex() {
+  const wrapper = path.join(workdir, 'codex-ignore-term.sh');
+  if (!fs.existsSync(wrapper)) {
+    fs.writeFileSync(wrapper, `#!/bin/sh\ntrap '' TERM\nexec ${JSON.stringify(codexBin())} "$@"\n`, { mode: 0o755 });
+  }
+  return wrapper;
+}
+
+/** Start a call running `sleep 30` through codex; resolves once the command runs. */
+async function startSleepCommand(ctx, id, u) {
+  const token = `tok-sleep-${id}`;
+  await ctx.m.startCall(id, { PROMPT: `long command ${u} [[shell:sleep 30]]` }, token);
+  await ctx.m.waitFor(
+    (e) => e.msg.method === 'notifications/progress' && e.msg.params?.progressToken === token && /^running: sleep 30/.test(e.msg.params.message),
+    20000,
+    'progress "running: sleep 30"',
+  );
+  // The command itself must be visible before we test that it goes away.
+  const r = await pollUntil(() => ctx.procs().some((p) => (procCmdline(p) ?? []).join(' ').includes('sleep 30')), 5000, 25);
+  assert.ok(r.ok, `a "sleep 30" process is running: ${describePids(ctx.procs())}`);
+}
+
 // ---------------------------------------------------------------------------
 
 describe('progress notifications', () => {
@@ -403,11 +429,20 @@ describe('cancellation', () => {
       assert.equal(m.hasReply('queued-b'), false);
     }));
 
+  test('cancelling a call while codex runs a shell command leaves no process behind', T(60000), () =>
+    withSetup({}, async (ctx) => {
+      const u = uniq();
+      await startSleepCommand(ctx, 'sleepy', u);
+      const t0 = Date.now();
+      await ctx.m.cancel('sleepy');
+      await assertNoneLeft(ctx, 3000, 'after cancelling a call running "sleep 30"');
+      await sleep(Math.max(0, 2500 - (Date.now() - t0)));
+      assert.equal(ctx.m.hasReply('sleepy'), false);
+      await ctx.m.ping();
+    }));
+
   test('--kill-grace: a codex that ignores SIGTERM is SIGKILLed after the grace period', T(60000), () => {
-    // A wrapper that sets SIGTERM to "ignore" and execs the real codex (the
-    // disposition survives exec), so only SIGKILL can end it.
-    const wrapper = path.join(workdir, 'codex-ignore-term.sh');
-    fs.writeFileSync(wrapper, `#!/bin/sh\ntrap '' TERM\nexec ${JSON.stringify(codexBin())} "$@"\n`, { mode: 0o755 });
+    const wrapper = ignoreTermCodex();
     return withSetup({ args: ['--kill-grace', '1500'], codex: wrapper }, async (ctx) => {
       const { m, srv } = ctx;
       const u = uniq();
@@ -422,8 +457,8 @@ describe('cancellation', () => {
       const gone = Date.now() - tCancel;
       assert.ok(r.ok, `processes left 5 s after cancel:\n  ${describePids(r.left)}`);
       // If codex honoured the ignore, it was still alive at 0.7 s and died after ~1.5 s.
-      console.error(`[kill-grace] alive 0.7 s after cancel: ${still.length}, gone after ${gone} ms`);
-      if (still.length > 0) assert.ok(gone >= 1200, `SIGKILL came after the grace period (gone after ${gone} ms)`);
+      assert.ok(still.length > 0, 'test premise: codex (SIGTERM ignored) was still alive 0.7 s after the cancel');
+      assert.ok(gone >= 1200, `SIGKILL came after the grace period (gone after ${gone} ms)`);
       await sleep(500);
       assert.equal(m.hasReply('grace'), false);
       await m.ping();
@@ -483,6 +518,54 @@ describe('time limits', () => {
       ),
     );
   });
+
+  test('timeout_s while codex runs a shell command: answered, nothing left', T(60000), () =>
+    withSetup({}, async (ctx) => {
+      const u = uniq();
+      const t0 = Date.now();
+      await ctx.m.startCall('to-sleep', { PROMPT: `long command ${u} [[shell:sleep 30]]`, timeout_s: 3 });
+      const reply = await ctx.m.waitReply('to-sleep', 15000);
+      const took = Date.now() - t0;
+      const res = resultOf(reply);
+      assert.equal(res.success, false, JSON.stringify(res));
+      assert.ok(res.error.startsWith('timed out after 3 s'), res.error);
+      assert.ok(took < 7000, `answered within 7 s (took ${took} ms)`);
+      await assertNoneLeft(ctx, 3000, 'after timing out a call running "sleep 30"');
+    }));
+
+  test('--idle-timeout with a codex that ignores SIGTERM: SIGKILL after --kill-grace, the call ends', T(60000), () =>
+    // idle 1 s < grace 2 s: the idle limit must not keep postponing the SIGKILL.
+    withSetup({ args: ['--idle-timeout', '1', '--kill-grace', '2000'], codex: ignoreTermCodex() }, async (ctx) => {
+      const u = uniq();
+      const t0 = Date.now();
+      await ctx.m.startCall('idle-term', { PROMPT: `idle ignoring TERM ${u} [[stall]]` });
+      let reply;
+      try {
+        reply = await ctx.m.waitReply('idle-term', 12000);
+      } catch (e) {
+        const left = ctx.procs();
+        assert.fail(
+          `no answer ${Date.now() - t0} ms after the start (idle limit 1 s + grace 2 s); codex still alive: ${describePids(left)}\n${e.message}`,
+        );
+      }
+      const res = resultOf(reply);
+      assert.equal(res.success, false);
+      assert.match(res.error, /^timed out/);
+      await assertNoneLeft(ctx, 3000, 'after the idle limit');
+    }));
+
+  test('timeout_s with a codex that ignores SIGTERM: SIGKILL after --kill-grace, the call ends', T(60000), () =>
+    withSetup({ args: ['--kill-grace', '1000'], codex: ignoreTermCodex() }, async (ctx) => {
+      const u = uniq();
+      const t0 = Date.now();
+      const reply = await ctx.m.call('to-term', { PROMPT: `timeout ignoring TERM ${u} [[stall]]`, timeout_s: 1 }, { timeoutMs: 12000 });
+      const took = Date.now() - t0;
+      const res = resultOf(reply);
+      assert.equal(res.success, false);
+      assert.ok(res.error.startsWith('timed out after 1 s'), res.error);
+      assert.ok(took >= 1800, `SIGKILL only after the grace (took ${took} ms)`);
+      await assertNoneLeft(ctx, 3000, 'after the time limit');
+    }));
 
   test('--idle-timeout 1 ends a silent [[stall]] call with a timed-out error', T(60000), () =>
     withSetup({ args: ['--idle-timeout', '1'] }, async (ctx) => {
@@ -547,6 +630,23 @@ describe('shutdown', () => {
         assert.deepEqual(ctx.m.badLines, []);
       }));
   }
+
+  test('SIGKILL of the server while codex runs a shell command leaves no process', T(60000), () =>
+    withSetup({}, async (ctx) => {
+      await startSleepCommand(ctx, 'sleepy-kill', uniq());
+      ctx.srv.kill('SIGKILL');
+      await ctx.srv.waitExit(5000);
+      await assertNoneLeft(ctx, 3000, 'after SIGKILL of the server during "sleep 30"', { includeServer: true });
+    }));
+
+  test('stdin EOF while codex runs a shell command leaves no process', T(60000), () =>
+    withSetup({}, async (ctx) => {
+      await startSleepCommand(ctx, 'sleepy-eof', uniq());
+      ctx.srv.closeStdin();
+      const ex = await ctx.srv.waitExit(6000);
+      assert.deepEqual(ex, { code: 0, signal: null });
+      await assertNoneLeft(ctx, 3000, 'after stdin EOF during "sleep 30"', { includeServer: true });
+    }));
 
   test('SIGKILL of the server with 2 stalled calls leaves no codex process (PR_SET_PDEATHSIG)', T(60000), () =>
     withSetup({}, async (ctx) => {

@@ -1,0 +1,1 @@
+build-asan/obj/jsonrpc.o: src/jsonrpc.c src/jsonrpc.h src/util.h

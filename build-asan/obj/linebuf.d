@@ -1,0 +1,1 @@
+build-asan/obj/linebuf.o: src/linebuf.c src/linebuf.h src/util.h

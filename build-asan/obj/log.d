@@ -1,0 +1,1 @@
+build-asan/obj/log.o: src/log.c src/log.h src/util.h

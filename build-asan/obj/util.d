@@ -1,0 +1,1 @@
+build-asan/obj/util.o: src/util.c src/util.h
