@@ -260,13 +260,16 @@ int codex_request_parse(json_t *args, codex_request *req, char **error)
                 fail(error, xasprintf("image[%zu] must be a string (a file path)", i));
                 goto bad;
             }
-            const char *path = json_string_value(img);
-            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-                fail(error, xasprintf("image[%zu] \"%s\" is not an existing file", i, path));
-                goto bad;
-            }
-            if (access(path, R_OK) != 0 || realpath(path, resolved) == NULL) {
-                fail(error, xasprintf("image[%zu] \"%s\" is not readable", i, path));
+            /* A relative path is relative to cd, where Codex works. */
+            const char *given = json_string_value(img);
+            char *path = given[0] == '/' ? xstrdup(given) : xasprintf("%s/%s", req->cd, given);
+            int bad = stat(path, &st) != 0 || !S_ISREG(st.st_mode);
+            if (!bad && (access(path, R_OK) != 0 || realpath(path, resolved) == NULL))
+                bad = 2;
+            free(path);
+            if (bad) {
+                fail(error, xasprintf("image[%zu] \"%s\" is not %s", i, given,
+                                      bad == 1 ? "an existing file" : "readable"));
                 goto bad;
             }
             req->images[req->nimages++] = xstrdup(resolved);

@@ -199,6 +199,11 @@ static char *reduce_item(events_state *st, const char *phase, json_t *item)
 
 char *events_feed(events_state *st, const char *line, size_t len)
 {
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+        i++;
+    if (i == len)
+        return NULL; /* a blank line says nothing */
     json_error_t e;
     json_t *ev = json_loadb(line, len, 0, &e);
     if (!json_is_object(ev)) {

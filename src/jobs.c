@@ -257,6 +257,10 @@ static void on_child_exit(void *ctx, int64_t status, int sig, const char *tail, 
     uv_timer_stop(&jb->idle);
     uv_timer_stop(&jb->post_turn);
     int structured = mcp_call_structured(jb->call);
+    /* A resume that failed before thread.started still belongs to the
+     * session it tried to resume. */
+    if (jb->ev.thread_id == NULL && jb->req.session_id)
+        jb->ev.thread_id = xstrdup(jb->req.session_id);
     json_t *result;
     if (jb->cancelled) {
         result = codex_result_error("cancelled", jb->ev.thread_id, structured);

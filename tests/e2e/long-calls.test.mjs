@@ -429,6 +429,55 @@ describe('cancellation', () => {
       assert.equal(m.hasReply('queued-b'), false);
     }));
 
+  test('an id may be reused right after its cancel: exactly one reply, for the new call', T(60000), () =>
+    withSetup({}, async (ctx) => {
+      const { m } = ctx;
+      const u = uniq();
+      await m.startCall('reuse', { PROMPT: `first use ${u} [[stall]]` });
+      await ctx.waitRequest(u);
+      await m.cancel('reuse');
+      const reply = await m.call('reuse', { PROMPT: `second use ${u} [[reply:reused ok]]` });
+      const res = resultOf(reply);
+      assert.equal(res.success, true, JSON.stringify(res));
+      assert.equal(res.agent_messages, 'reused ok');
+      await assertNoneLeft(ctx, 3000, 'after the cancel');
+      await sleep(1000);
+      await m.ping();
+      assert.deepEqual(m.duplicates.map((e) => e.msg), [], 'no second reply for the reused id');
+    }));
+
+  test('a call waiting for its session that is cancelled never starts', T(90000), () =>
+    withSetup({}, async (ctx) => {
+      const { m } = ctx;
+      const u = uniq();
+      const first = resultOf(await m.call('s-1', { PROMPT: `session base ${u}` }));
+      assert.equal(first.success, true, JSON.stringify(first));
+      const sid = first.SESSION_ID;
+      await m.startCall('s-2', { PROMPT: `session stall ${u} [[stall]]`, SESSION_ID: sid });
+      await ctx.waitRequest(`session stall ${u}`);
+      const uq = uniq();
+      await m.startCall('s-3', { PROMPT: `session waiter ${uq} [[reply:never]]`, SESSION_ID: sid }, `tok-s3-${uq}`);
+      const q = await m.waitFor(
+        (e) => e.msg.method === 'notifications/progress' && e.msg.params?.progressToken === `tok-s3-${uq}`,
+        10000,
+        'progress for the call waiting on its session',
+      );
+      assert.match(q.msg.params.message, /^queued: /);
+      assert.match(q.msg.params.message, new RegExp(sid), 'names the busy session');
+      await m.cancel('s-3');
+      await sleep(300);
+      await m.cancel('s-2');
+      await assertNoneLeft(ctx, 3000, 'after cancelling the running turn');
+      await sleep(2500);
+      assert.equal(ctx.fake.requestsFor(uq).length, 0, 'the cancelled waiting turn never reached the fake');
+      assert.equal(m.hasReply('s-2'), false);
+      assert.equal(m.hasReply('s-3'), false);
+      // The session is free again.
+      const next = resultOf(await m.call('s-4', { PROMPT: `session after ${u} [[history]]`, SESSION_ID: sid }));
+      assert.equal(next.success, true, JSON.stringify(next));
+      assert.equal(ctx.fake.requestsFor(uq).length, 0);
+    }));
+
   test('cancelling a call while codex runs a shell command leaves no process behind', T(60000), () =>
     withSetup({}, async (ctx) => {
       const u = uniq();
@@ -648,6 +697,51 @@ describe('shutdown', () => {
       await assertNoneLeft(ctx, 3000, 'after stdin EOF during "sleep 30"', { includeServer: true });
     }));
 
+  test('stdin EOF with a queued call: the queued call never starts, exit 0', T(60000), () =>
+    withSetup({ args: ['--max-parallel', '1'] }, async (ctx) => {
+      const u = uniq();
+      const uq = uniq();
+      await ctx.m.startCall('eof-run', { PROMPT: `eof running ${u} [[stall]]` });
+      await ctx.waitRequest(u);
+      await ctx.m.startCall('eof-queued', { PROMPT: `eof queued ${uq} [[reply:never]]` }, 'tok-eof-q');
+      await ctx.m.waitFor((e) => e.msg.params?.progressToken === 'tok-eof-q', 10000, 'queued progress');
+      ctx.srv.closeStdin();
+      const ex = await ctx.srv.waitExit(6000);
+      assert.deepEqual(ex, { code: 0, signal: null });
+      await assertNoneLeft(ctx, 3000, 'after stdin EOF', { includeServer: true });
+      assert.equal(ctx.fake.requestsFor(uq).length, 0, 'the queued call never started');
+    }));
+
+  test('stdin EOF with a codex that ignores SIGTERM: SIGKILL after --kill-grace, exit 0', T(60000), () =>
+    withSetup({ args: ['--kill-grace', '1000'], codex: ignoreTermCodex() }, async (ctx) => {
+      const u = uniq();
+      await ctx.m.startCall('eof-term', { PROMPT: `eof ignoring TERM ${u} [[stall]]` });
+      await ctx.waitRequest(u);
+      const t0 = Date.now();
+      ctx.srv.closeStdin();
+      const ex = await ctx.srv.waitExit(8000);
+      assert.deepEqual(ex, { code: 0, signal: null });
+      assert.ok(Date.now() - t0 >= 900, 'waited for the grace period');
+      await assertNoneLeft(ctx, 3000, 'after stdin EOF', { includeServer: true });
+    }));
+
+  test('stdin EOF with --idle-timeout 1 and a codex that ignores SIGTERM: the server still exits', T(60000), () =>
+    withSetup({ args: ['--idle-timeout', '1', '--kill-grace', '2000'], codex: ignoreTermCodex() }, async (ctx) => {
+      const u = uniq();
+      await ctx.m.startCall('eof-idle', { PROMPT: `eof idle ignoring TERM ${u} [[stall]]` });
+      await ctx.waitRequest(u);
+      const t0 = Date.now();
+      ctx.srv.closeStdin();
+      let ex;
+      try {
+        ex = await ctx.srv.waitExit(10000);
+      } catch (e) {
+        assert.fail(`server still running ${Date.now() - t0} ms after stdin EOF (grace 2 s); codex alive: ${describePids(ctx.procs())}`);
+      }
+      assert.deepEqual(ex, { code: 0, signal: null });
+      await assertNoneLeft(ctx, 3000, 'after stdin EOF', { includeServer: true });
+    }));
+
   test('SIGKILL of the server with 2 stalled calls leaves no codex process (PR_SET_PDEATHSIG)', T(60000), () =>
     withSetup({}, async (ctx) => {
       await twoStalled(ctx);
@@ -700,6 +794,22 @@ describe('concurrency', () => {
       // FIFO: calls started in submission order.
       const starts = m.allProgress().filter((e) => /^started/.test(e.msg.params.message)).map((e) => e.msg.params.progressToken);
       assert.deepEqual(starts, Array.from({ length: N }, (_, k) => `tok-par-${k + 1}`), 'start order');
+    }));
+
+  test('CODEXMCP_MAX_PARALLEL=1: the second call waits for the first', T(60000), () =>
+    withSetup({ extraEnv: { CODEXMCP_MAX_PARALLEL: '1' } }, async (ctx) => {
+      const { m } = ctx;
+      const u = uniq();
+      await m.startCall('e-1', { PROMPT: `env one ${u} [[sleep:800]]` }, 'tok-e-1');
+      await m.startCall('e-2', { PROMPT: `env two ${u} [[sleep:800]]` }, 'tok-e-2');
+      const [r1, r2] = await Promise.all([m.waitReply('e-1', 40000), m.waitReply('e-2', 40000)]);
+      assert.equal(resultOf(r1).success, true);
+      assert.equal(resultOf(r2).success, true);
+      assert.equal(ctx.fake.maxInflight, 1, 'never two requests at once');
+      const q = m.progress('tok-e-2').map((e) => e.msg.params.message);
+      assert.match(q[0] ?? '', /^queued: 0 ahead/, JSON.stringify(q));
+      const [a, b] = [ctx.fake.requestsFor(`env one ${u}`)[0], ctx.fake.requestsFor(`env two ${u}`)[0]];
+      assert.ok(b.time >= a.endTime, 'the second started after the first ended');
     }));
 
   test('two calls on one SESSION_ID are serialized and see each other in order', T(120000), () =>

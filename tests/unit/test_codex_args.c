@@ -25,6 +25,9 @@ static const struct {
      "\"skip_git_repo_check\":false,\"return_all_messages\":true,\"image\":[\"@FILE@\"],\"model\":\"gpt-5.5\","
      "\"yolo\":false,\"profile\":\"work\",\"reasoning_effort\":\"xhigh\",\"timeout_s\":2.5}", NULL},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"model\":null,\"SESSION_ID\":\"\",\"reasoning_effort\":\"\"}", NULL},
+    /* a relative image path is relative to cd */
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":[\"pic.png\"]}", NULL},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"/\",\"image\":[\"pic.png\"]}", "image[0] \"pic.png\" is not an existing file"},
     {"{\"cd\":\"@DIR@\"}", "PROMPT is required"},
     {"{\"PROMPT\":5,\"cd\":\"@DIR@\"}", "PROMPT must be a string"},
     {"{\"PROMPT\":\"\",\"cd\":\"@DIR@\"}", "PROMPT must not be empty"},
