@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <dirent.h>
 #include <sys/prctl.h>
 #endif
 
@@ -35,15 +36,71 @@ struct child {
     void *ctx;
     int pid;
     int exited, out_eof, err_eof, closing;
+    int terminating; /* SIGTERM sent, SIGKILL timer running */
     int handles_open;
     int64_t exit_status;
     int term_signal;
 };
 
+#ifdef __linux__
+/* Codex starts some processes in sessions of their own (its login-shell
+ * probe, unsandboxed commands), outside its process group. While codex
+ * lives they are found through their parent links in /proc. */
+static void kill_descendants(int root, int sig)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return;
+    size_t n = 0, cap = 256;
+    int(*procs)[2] = xmalloc(cap * sizeof(*procs)); /* pid, ppid */
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        char path[300], stat[512];
+        snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        size_t len = fread(stat, 1, sizeof(stat) - 1, f);
+        fclose(f);
+        stat[len] = '\0';
+        char *rp = strrchr(stat, ')'); /* the command name may hold anything */
+        char state;
+        int ppid;
+        if (rp == NULL || sscanf(rp + 1, " %c %d", &state, &ppid) != 2)
+            continue;
+        if (n == cap) {
+            cap *= 2;
+            procs = xrealloc(procs, cap * sizeof(*procs));
+        }
+        procs[n][0] = atoi(de->d_name);
+        procs[n][1] = ppid;
+        n++;
+    }
+    closedir(d);
+    int *tree = xmalloc((n + 1) * sizeof(int));
+    size_t nt = 0;
+    tree[nt++] = root;
+    for (size_t i = 0; i < nt; i++)
+        for (size_t k = 0; k < n; k++)
+            if (procs[k][1] == tree[i] && nt <= n)
+                tree[nt++] = procs[k][0];
+    for (size_t i = 1; i < nt; i++)
+        kill(tree[i], sig);
+    free(tree);
+    free(procs);
+}
+#endif
+
 static void kill_group(child *c, int sig)
 {
     if (c->pid <= 0)
         return;
+#ifdef __linux__
+    if (!c->exited)
+        kill_descendants(c->pid, sig);
+#endif
     int rc = uv_kill(-c->pid, sig);
     if (rc < 0 && rc != UV_ESRCH)
         log_msg(LOG_WARNING, "kill(-%d, %d): %s", c->pid, sig, uv_strerror(rc));
@@ -283,8 +340,10 @@ static void grace_expired(uv_timer_t *t)
 
 void child_terminate(child *c, unsigned grace_ms)
 {
-    if (c->exited)
+    /* A second request must not push the SIGKILL further away. */
+    if (c->exited || c->terminating)
         return;
+    c->terminating = 1;
     kill_group(c, SIGTERM);
     uv_timer_stop(&c->timer);
     if (grace_ms == 0)

@@ -146,6 +146,8 @@ static void progress(job *jb, const char *fmt, ...)
 
 static void stop_child(job *jb, char *why)
 {
+    uv_timer_stop(&jb->idle);
+    uv_timer_stop(&jb->deadline);
     if (jb->stop_error == NULL)
         jb->stop_error = why;
     else
@@ -184,7 +186,8 @@ static void post_turn_hit(uv_timer_t *t)
 static void on_child_line(void *ctx, const char *line, size_t len, int overflow)
 {
     job *jb = ctx;
-    if (jb->owner->cfg.idle_timeout_s > 0 && jb->stop_error == NULL)
+    if (jb->owner->cfg.idle_timeout_s > 0 && jb->stop_error == NULL && !jb->cancelled &&
+        jb->ev.terminal == EV_RUNNING)
         uv_timer_again(&jb->idle);
     if (overflow) {
         events_overlong(&jb->ev, len, CODEX_LINE_MAX_BYTES);

@@ -21,7 +21,9 @@ import {
   waitNoneWithEnv,
   pollUntil,
   sampler,
-  killWithEnv,
+  terminateWithEnv,
+  descendants,
+  isAlive,
 } from './lib/procs.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -99,11 +101,11 @@ function mux(srv) {
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`timeout after ${timeoutMs} ms waiting for ${what}; server stderr tail:\n${srv.stderr.slice(-3000)}`));
+          reject(new Error(`timeout after ${timeoutMs} ms waiting for ${what}`));
         }, timeoutMs);
         const onExit = () => {
           cleanup();
-          reject(new Error(`server exited while waiting for ${what}; stderr tail:\n${srv.stderr.slice(-3000)}`));
+          reject(new Error(`server exited while waiting for ${what}`));
         };
         function cleanup() {
           clearTimeout(timer);
@@ -187,7 +189,14 @@ async function setup({ args = [], extraEnv = {}, init = true, codex = codexBin()
   const fake = await startFakeResponses();
   const home = makeCodexHome(fake.url);
   const marker = `CODEX_HOME=${home}`;
-  const srv = rawServer(['--codex', codex, '--log-level', 'info', ...args], env(home, extraEnv));
+  // An empty HOME: codex snapshots the user's login shell (`bash -lc` sourcing
+  // ~/.bashrc) in a process of its own session at every start; with the
+  // machine's dotfiles that shell may run for seconds (e.g. `pyenv rehash`
+  // waiting for its lock) and outlive a killed codex. The process checks
+  // below must not depend on the dotfiles of the machine running the tests.
+  const userHome = path.join(home, 'user-home');
+  fs.mkdirSync(userHome, { recursive: true });
+  const srv = rawServer(['--codex', codex, '--log-level', 'info', ...args], env(home, { HOME: userHome, ...extraEnv }));
   const m = mux(srv);
   const ctx = {
     fake,
@@ -209,8 +218,8 @@ async function setup({ args = [], extraEnv = {}, init = true, codex = codexBin()
       if (!contexts.has(ctx)) return;
       contexts.delete(ctx);
       await srv.dispose();
-      // Whatever the server left behind: report-free cleanup (tests assert separately).
-      killWithEnv(marker);
+      // Whatever the server left behind (tests assert on it separately).
+      await terminateWithEnv(marker);
       await waitNoneWithEnv(marker, 3000);
       await fake.close();
       removeCodexHome(home);
@@ -239,6 +248,11 @@ async function assertNoneLeft(ctx, timeoutMs, what, { includeServer = false } = 
   const exclude = includeServer ? [] : [ctx.srv.pid];
   const r = await waitNoneWithEnv(ctx.marker, timeoutMs, { exclude });
   assert.ok(r.ok, `${what}: processes still alive after ${timeoutMs} ms:\n  ${describePids(r.left)}`);
+  // Second opinion, by ancestry: a running server has no live descendants left.
+  if (!includeServer && isAlive(ctx.srv.pid)) {
+    const kids = descendants(ctx.srv.pid);
+    assert.deepEqual(kids, [], `${what}: the server still has children:\n  ${describePids(kids)}`);
+  }
   return r.elapsed;
 }
 

@@ -175,3 +175,21 @@ export function killWithEnv(marker, { exclude = [] } = {}) {
   }
   return pids;
 }
+
+/**
+ * Cleanup: SIGTERM every live process carrying marker, wait up to graceMs for
+ * them to exit (a shell can then run its EXIT traps, e.g. release a lock),
+ * then SIGKILL what is left. Returns the pids signalled.
+ */
+export async function terminateWithEnv(marker, { exclude = [], graceMs = 1500 } = {}) {
+  const pids = pidsWithEnv(marker, { exclude });
+  if (pids.length === 0) return pids;
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {}
+  }
+  const r = await waitNoneWithEnv(marker, graceMs, { exclude });
+  if (!r.ok) killWithEnv(marker, { exclude });
+  return pids;
+}

@@ -1,0 +1,1 @@
+build-clang/obj/jsonrpc.o: src/jsonrpc.c src/jsonrpc.h src/util.h

@@ -1,0 +1,1 @@
+build-clang/obj/tools.o: src/tools.c src/tools.h src/util.h

@@ -1,0 +1,1 @@
+build-clang/obj/util.o: src/util.c src/util.h
