@@ -313,6 +313,25 @@ test('hang after turn.completed: success within ~5 s and the codex process is go
     await ping(client);
   }));
 
+test('stopping codex also ends what it started in a session of its own', T, async () => {
+  const pidFile = path.join(tmp, `orphan-${++seq}.pid`);
+  await withFake('orphan', async ({ call, client }) => {
+    const { res, obj } = await call({ PROMPT: 'start a helper', cd: freshDir('orphan'), timeout_s: 1 }, 15000);
+    assert.equal(res.isError, true);
+    assert.match(obj.error, /^timed out after 1 s/);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    assert.ok(pid > 0);
+    let gone = false;
+    for (let i = 0; i < 80 && !gone; i++) {
+      gone = !alive(pid);
+      if (!gone) await sleep(25);
+    }
+    if (!gone) process.kill(pid, 'SIGKILL');
+    assert.ok(gone, `the helper process ${pid} (own session) outlived its codex`);
+    await ping(client);
+  }, { envExtra: { FAKE_CODEX_PID_FILE: pidFile } });
+});
+
 test('stderr flood (1 MiB): success, the flood is not in the result', T, () =>
   withFake('stderrflood', async ({ call, client }) => {
     const { obj } = await call({ PROMPT: 'flood please', cd: freshDir() });

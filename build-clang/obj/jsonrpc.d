@@ -1,1 +1,0 @@
-build-clang/obj/jsonrpc.o: src/jsonrpc.c src/jsonrpc.h src/util.h

@@ -1,1 +1,0 @@
-build-clang/obj/util.o: src/util.c src/util.h
