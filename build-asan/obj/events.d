@@ -1,2 +1,0 @@
-build-asan/obj/events.o: src/events.c src/events.h src/limits.h \
-  src/util.h

@@ -1,1 +1,0 @@
-build-asan/obj/jsonrpc.o: src/jsonrpc.c src/jsonrpc.h src/util.h

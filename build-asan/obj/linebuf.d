@@ -1,1 +1,0 @@
-build-asan/obj/linebuf.o: src/linebuf.c src/linebuf.h src/util.h

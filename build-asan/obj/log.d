@@ -1,1 +1,0 @@
-build-asan/obj/log.o: src/log.c src/log.h src/util.h

@@ -1,1 +1,0 @@
-build-asan/obj/tools.o: src/tools.c src/tools.h src/util.h

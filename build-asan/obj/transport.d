@@ -1,2 +1,0 @@
-build-asan/obj/transport.o: src/transport.c src/transport.h src/jsonrpc.h \
-  src/limits.h src/linebuf.h src/util.h src/log.h

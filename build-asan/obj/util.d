@@ -1,1 +1,0 @@
-build-asan/obj/util.o: src/util.c src/util.h
