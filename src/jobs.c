@@ -144,14 +144,17 @@ static void progress(job *jb, const char *fmt, ...)
 
 /* ---- a running child ---- */
 
-static void stop_child(job *jb, char *why)
+/* A time limit was hit: stop the child; the result will say `what`, and
+ * that the session can be resumed. */
+static void stop_child(job *jb, const char *what)
 {
     uv_timer_stop(&jb->idle);
     uv_timer_stop(&jb->deadline);
+    log_msg(LOG_WARNING, "stopping codex: %s", what);
     if (jb->stop_error == NULL)
-        jb->stop_error = why;
-    else
-        free(why);
+        jb->stop_error = xasprintf("%s; codex was stopped. Resume the session with its "
+                                   "SESSION_ID to continue.",
+                                   what);
     child_terminate(jb->child, jb->owner->cfg.kill_grace_ms);
 }
 
@@ -159,20 +162,18 @@ static void deadline_hit(uv_timer_t *t)
 {
     job *jb = t->data;
     double s = jb->req.timeout_s > 0 ? jb->req.timeout_s : jb->owner->cfg.timeout_s;
-    log_msg(LOG_WARNING, "codex call timed out after %g s", s);
-    stop_child(jb, xasprintf("timed out after %g s; codex was stopped. Resume the session "
-                             "with its SESSION_ID to continue.",
-                             s));
+    char *what = xasprintf("timed out after %g s", s);
+    stop_child(jb, what);
+    free(what);
 }
 
 static void idle_hit(uv_timer_t *t)
 {
     job *jb = t->data;
-    double s = jb->owner->cfg.idle_timeout_s;
-    log_msg(LOG_WARNING, "codex reported nothing for %g s; stopping it", s);
-    stop_child(jb, xasprintf("timed out: codex reported nothing for %g s (--idle-timeout); it "
-                             "was stopped. Resume the session with its SESSION_ID to continue.",
-                             s));
+    char *what = xasprintf("timed out: codex reported nothing for %g s (--idle-timeout)",
+                           jb->owner->cfg.idle_timeout_s);
+    stop_child(jb, what);
+    free(what);
 }
 
 static void post_turn_hit(uv_timer_t *t)

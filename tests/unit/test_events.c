@@ -11,13 +11,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "events.h"
 #include "limits.h"
+
+#include "datafiles.h"
 
 static void run_stream(const char *base)
 {
@@ -154,32 +155,13 @@ static void test_invalid_utf8_line(void **state)
     events_free(&st);
 }
 
-static int cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int main(void)
 {
-    const char *dir = "data/streams";
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        fprintf(stderr, "test_events: run from tests/unit\n");
-        return 1;
-    }
     char *names[128];
-    size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL && n < 128) {
-        size_t l = strlen(de->d_name);
-        if (l > 6 && strcmp(de->d_name + l - 6, ".jsonl") == 0) {
-            char *p = malloc(strlen(dir) + l + 2);
-            sprintf(p, "%s/%.*s", dir, (int)(l - 6), de->d_name);
-            names[n++] = p;
-        }
-    }
-    closedir(d);
-    qsort(names, n, sizeof(char *), cmp);
+    int count = datafiles_list("data/streams", ".jsonl", names, 128);
+    if (count < 0)
+        return 1;
+    size_t n = (size_t)count;
     struct CMUnitTest *tests = calloc(n + 3, sizeof(*tests));
     for (size_t i = 0; i < n; i++) {
         tests[i].name = names[i];

@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,8 @@
 #include "log.h"
 #include "mcp.h"
 #include "tools.h"
+
+#include "datafiles.h"
 
 #define MAX_HELD 16
 
@@ -237,36 +238,19 @@ static void run_file(const char *path)
 
 static void test_file(void **state)
 {
-    run_file(*state);
-}
-
-static int cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    char path[600];
+    snprintf(path, sizeof(path), "%s.txt", (const char *)*state);
+    run_file(path);
 }
 
 int main(void)
 {
     log_set_stderr_level(LOG_OFF);
-    const char *dir = "data/protocol";
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        fprintf(stderr, "test_mcp: run from tests/unit (no %s)\n", dir);
-        return 1;
-    }
     char *names[256];
-    size_t n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL && n < 256) {
-        size_t l = strlen(de->d_name);
-        if (l > 4 && strcmp(de->d_name + l - 4, ".txt") == 0) {
-            char *p = malloc(strlen(dir) + l + 2);
-            sprintf(p, "%s/%s", dir, de->d_name);
-            names[n++] = p;
-        }
-    }
-    closedir(d);
-    qsort(names, n, sizeof(char *), cmp);
+    int count = datafiles_list("data/protocol", ".txt", names, 256);
+    if (count < 0)
+        return 1;
+    size_t n = (size_t)count;
     struct CMUnitTest *tests = calloc(n, sizeof(*tests));
     for (size_t i = 0; i < n; i++) {
         tests[i].name = names[i];
