@@ -113,7 +113,7 @@ static void handle_closed(uv_handle_t *h)
         return;
     if (c->cb.on_exit)
         c->cb.on_exit(c->ctx, c->exit_status, c->term_signal,
-                  c->err_tail.data ? c->err_tail.data : "", c->err_tail.len);
+                      c->err_tail.data ? c->err_tail.data : "", c->err_tail.len);
     linebuf_free(&c->lines);
     buf_free(&c->err_tail);
     free(c->input);
@@ -403,7 +403,8 @@ char *child_find_executable(const char *name)
     while (*path) {
         const char *end = strchr(path, ':');
         size_t len = end ? (size_t)(end - path) : strlen(path);
-        char *candidate = len ? xasprintf("%.*s/%s", (int)len, path, name) : xasprintf("./%s", name);
+        char *candidate =
+            len ? xasprintf("%.*s/%s", (int)len, path, name) : xasprintf("./%s", name);
         char *found = check_exec(candidate);
         free(candidate);
         if (found)

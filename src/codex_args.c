@@ -405,8 +405,8 @@ json_t *codex_result_build(const events_state *st, const char *error, int includ
         json_array_append(warnings, w);
     }
     if (st->warnings_dropped)
-        json_array_append_new(warnings, json_sprintf("%zu more warnings not shown",
-                                                     st->warnings_dropped));
+        json_array_append_new(warnings,
+                              json_sprintf("%zu more warnings not shown", st->warnings_dropped));
     if (json_array_size(warnings) > 0)
         json_object_set_new(obj, "warnings", warnings);
     else

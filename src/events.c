@@ -123,7 +123,8 @@ static char *describe_file_change(json_t *item)
         if (path == NULL)
             continue;
         const char *base = strrchr(path, '/');
-        char *part = xasprintf("%s %s %s", i ? "," : "", kind ? kind : "edit", base ? base + 1 : path);
+        char *part =
+            xasprintf("%s %s %s", i ? "," : "", kind ? kind : "edit", base ? base + 1 : path);
         buf_append(&b, part, strlen(part));
         free(part);
     }
@@ -177,10 +178,9 @@ static char *reduce_item(events_state *st, const char *phase, json_t *item)
         return completed ? describe_file_change(item) : NULL;
     if (strcmp(type, "mcp_tool_call") == 0) {
         const char *server = str_field(item, "server"), *tool = str_field(item, "tool");
-        return started || completed
-                   ? xasprintf("%s tool %s.%s", started ? "calling" : "called",
-                               server ? server : "?", tool ? tool : "?")
-                   : NULL;
+        return started || completed ? xasprintf("%s tool %s.%s", started ? "calling" : "called",
+                                                server ? server : "?", tool ? tool : "?")
+                                    : NULL;
     }
     if (strcmp(type, "web_search") == 0) {
         const char *q = str_field(item, "query");

@@ -240,9 +240,9 @@ static char *exit_error(const job *jb, int64_t status, int sig, const char *tail
     size_t n = strlen(s);
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t'))
         s[--n] = '\0';
-    char *msg = xasprintf("%s before the turn finished (%zu events received)%s%s", how,
-                          jb->ev.events, *s ? ". codex stderr: " : "; codex printed nothing on stderr",
-                          s);
+    char *msg =
+        xasprintf("%s before the turn finished (%zu events received)%s%s", how, jb->ev.events,
+                  *s ? ". codex stderr: " : "; codex printed nothing on stderr", s);
     free(how);
     free(clean);
     return msg;
@@ -269,8 +269,8 @@ static void on_child_exit(void *ctx, int64_t status, int sig, const char *tail, 
     if (jb->cancelled) {
         result = codex_result_error("cancelled", jb->ev.thread_id, structured);
     } else if (jb->stop_error && jb->ev.terminal != EV_COMPLETED) {
-        result = codex_result_build(&jb->ev, jb->stop_error, jb->req.return_all_messages,
-                                    structured);
+        result =
+            codex_result_build(&jb->ev, jb->stop_error, jb->req.return_all_messages, structured);
     } else if (jb->ev.terminal != EV_RUNNING) {
         if (jb->ev.terminal == EV_COMPLETED && jb->ev.thread_id == NULL)
             events_warn(&jb->ev, "codex reported no session id (thread.started)");
@@ -280,8 +280,8 @@ static void on_child_exit(void *ctx, int64_t status, int sig, const char *tail, 
         result = codex_result_build(&jb->ev, err, jb->req.return_all_messages, structured);
         free(err);
     }
-    log_msg(LOG_INFO, "codex finished (status %lld, signal %d, %zu events)", (long long)status,
-            sig, jb->ev.events);
+    log_msg(LOG_INFO, "codex finished (status %lld, signal %d, %zu events)", (long long)status, sig,
+            jb->ev.events);
     job_finish(jb, result);
     pump(j);
 }

@@ -30,7 +30,8 @@ jrpc_kind jrpc_classify(json_t *value, jrpc_msg *msg, json_t **err)
     *err = NULL;
     msg->kind = JRPC_INVALID;
     if (!json_is_object(value)) {
-        *err = jrpc_error(NULL, JRPC_INVALID_REQUEST, "Invalid Request: a message must be a JSON object");
+        *err = jrpc_error(NULL, JRPC_INVALID_REQUEST,
+                          "Invalid Request: a message must be a JSON object");
         return msg->kind;
     }
     json_t *id = json_object_get(value, "id");
@@ -43,7 +44,8 @@ jrpc_kind jrpc_classify(json_t *value, jrpc_msg *msg, json_t **err)
     json_t *reply_id = has_id ? id : NULL;
     json_t *version = json_object_get(value, "jsonrpc");
     if (!json_is_string(version) || strcmp(json_string_value(version), "2.0") != 0) {
-        *err = jrpc_error(reply_id, JRPC_INVALID_REQUEST, "Invalid Request: jsonrpc must be \"2.0\"");
+        *err =
+            jrpc_error(reply_id, JRPC_INVALID_REQUEST, "Invalid Request: jsonrpc must be \"2.0\"");
         return msg->kind;
     }
     json_t *method = json_object_get(value, "method");

@@ -41,7 +41,8 @@ jrpc_kind jrpc_classify(json_t *value, jrpc_msg *msg, json_t **err);
 
 /* Builders. jrpc_result steals `result`; `id` is borrowed (NULL → null). */
 json_t *jrpc_result(json_t *id, json_t *result);
-json_t *jrpc_error(json_t *id, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+json_t *jrpc_error(json_t *id, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Same, with a `data` member (stolen). */
 json_t *jrpc_error_data(json_t *id, int code, json_t *data, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

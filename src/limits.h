@@ -9,6 +9,10 @@
  * larger is almost certainly a broken client, and memory must stay bounded. */
 #define MAX_LINE_BYTES_DEFAULT (64u * 1024u * 1024u)
 
+/* Nesting depth of a request is bounded by jansson's parser (2048 levels,
+ * JSON_PARSER_MAX_DEPTH): deeper input is a parse error (-32700), never a
+ * stack overflow. */
+
 /* Largest line read from a codex child's stdout. Events carry command
  * output (aggregated_output) that can be large, but a line over this is
  * dropped with a warning instead of growing the buffer without end. */

@@ -8,8 +8,8 @@
 
 #include "util.h"
 
-static const char *const level_names[] = {"debug",    "info",  "notice", "warning",
-                                          "error",    "critical", "alert", "emergency"};
+static const char *const level_names[] = {"debug", "info",     "notice", "warning",
+                                          "error", "critical", "alert",  "emergency"};
 
 static log_level stderr_level = LOG_WARNING;
 static log_sink_fn client_fn;

@@ -83,8 +83,8 @@ static int parse_seconds(const char *s, double *out)
 
 static int bad_option(const char *opt, const char *value, const char *expect)
 {
-    fprintf(stderr, "codexmcp: invalid value '%s' for %s: expected %s\n", value ? value : "",
-            opt, expect);
+    fprintf(stderr, "codexmcp: invalid value '%s' for %s: expected %s\n", value ? value : "", opt,
+            expect);
     fprintf(stderr, "Try 'codexmcp --help' for more information.\n");
     return 2;
 }

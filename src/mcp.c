@@ -128,9 +128,9 @@ static json_t *handle_initialize(mcp_session *s, json_t *id, json_t *params)
             s->version = known_versions[i];
     json_t *info = json_pack("{s:s, s:s, s:s}", "name", s->info.name, "title", "Codex MCP",
                              "version", s->info.version);
-    json_t *result = json_pack(
-        "{s:s, s:{s:{s:b}, s:{}}, s:o}", "protocolVersion", s->version, "capabilities", "tools",
-        "listChanged", 0, "logging", "serverInfo", info);
+    json_t *result =
+        json_pack("{s:s, s:{s:{s:b}, s:{}}, s:o}", "protocolVersion", s->version, "capabilities",
+                  "tools", "listChanged", 0, "logging", "serverInfo", info);
     if (s->info.instructions)
         json_object_set_new(result, "instructions", json_string(s->info.instructions));
     log_msg(LOG_DEBUG, "initialize: client asked for %s, using %s", want, s->version);
@@ -181,8 +181,7 @@ static json_t *handle_tools_call(mcp_session *s, json_t *id, json_t *params, bat
         return jrpc_error(id, JRPC_INVALID_PARAMS, "Unknown tool: %s", json_string_value(name));
     json_t *args = json_object_get(params, "arguments");
     if (args != NULL && !json_is_null(args) && !json_is_object(args))
-        return jrpc_error(id, JRPC_INVALID_PARAMS,
-                          "Invalid params: arguments must be an object");
+        return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: arguments must be an object");
     json_t *meta = json_object_get(params, "_meta");
     json_t *token = json_is_object(meta) ? json_object_get(meta, "progressToken") : NULL;
     if (token != NULL && !json_is_string(token) && !json_is_integer(token))

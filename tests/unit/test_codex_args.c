@@ -21,39 +21,56 @@ static const struct {
     const char *error; /* a substring of the message */
 } cases[] = {
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\"}", NULL},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"sandbox\":\"workspace-write\",\"SESSION_ID\":\"router-session-001\","
-     "\"skip_git_repo_check\":false,\"return_all_messages\":true,\"image\":[\"@FILE@\"],\"model\":\"gpt-5.5\","
-     "\"yolo\":false,\"profile\":\"work\",\"reasoning_effort\":\"xhigh\",\"timeout_s\":2.5}", NULL},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"model\":null,\"SESSION_ID\":\"\",\"reasoning_effort\":\"\"}", NULL},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"sandbox\":\"workspace-write\",\"SESSION_ID\":\"router-"
+     "session-001\","
+     "\"skip_git_repo_check\":false,\"return_all_messages\":true,\"image\":[\"@FILE@\"],\"model\":"
+     "\"gpt-5.5\","
+     "\"yolo\":false,\"profile\":\"work\",\"reasoning_effort\":\"xhigh\",\"timeout_s\":2.5}",
+     NULL},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"model\":null,\"SESSION_ID\":\"\",\"reasoning_effort\":"
+     "\"\"}",
+     NULL},
     /* a relative image path is relative to cd */
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":[\"pic.png\"]}", NULL},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"/\",\"image\":[\"pic.png\"]}", "image[0] \"pic.png\" is not an existing file"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"/\",\"image\":[\"pic.png\"]}",
+     "image[0] \"pic.png\" is not an existing file"},
     {"{\"cd\":\"@DIR@\"}", "PROMPT is required"},
     {"{\"PROMPT\":5,\"cd\":\"@DIR@\"}", "PROMPT must be a string"},
     {"{\"PROMPT\":\"\",\"cd\":\"@DIR@\"}", "PROMPT must not be empty"},
     {"{\"PROMPT\":\"hi\"}", "cd is required"},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"/nonexistent/dir\"}", "cd \"/nonexistent/dir\" is not an existing directory"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"/nonexistent/dir\"}",
+     "cd \"/nonexistent/dir\" is not an existing directory"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@FILE@\"}", "is not an existing directory"},
     {"{\"PROMPT\":\"hi\",\"cd\":[\"/tmp\"]}", "cd must be a string"},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"sandbox\":\"bogus\"}", "sandbox must be one of read-only, workspace-write, danger-full-access"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"sandbox\":\"bogus\"}",
+     "sandbox must be one of read-only, workspace-write, danger-full-access"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"sandbox\":1}", "sandbox must be a string"},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"SESSION_ID\":\"-x\"}", "SESSION_ID must not start with '-'"},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"SESSION_ID\":\"a b\"}", "SESSION_ID must not contain white space"},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"SESSION_ID\":\"a\\nb\"}", "SESSION_ID must not contain white space"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"SESSION_ID\":\"-x\"}",
+     "SESSION_ID must not start with '-'"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"SESSION_ID\":\"a b\"}",
+     "SESSION_ID must not contain white space"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"SESSION_ID\":\"a\\nb\"}",
+     "SESSION_ID must not contain white space"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"model\":\"--yolo\"}", "model must not start with '-'"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"profile\":\"a\\tb\"}", "profile must not contain"},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"skip_git_repo_check\":\"true\"}", "skip_git_repo_check must be a boolean"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"skip_git_repo_check\":\"true\"}",
+     "skip_git_repo_check must be a boolean"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"yolo\":1}", "yolo must be a boolean"},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"return_all_messages\":\"yes\"}", "return_all_messages must be a boolean"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"return_all_messages\":\"yes\"}",
+     "return_all_messages must be a boolean"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":\"@FILE@\"}", "image must be an array"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":[3]}", "image[0] must be a string"},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":[\"@FILE@\",\"/nonexistent.png\"]}", "image[1] \"/nonexistent.png\" is not an existing file"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":[\"@FILE@\",\"/nonexistent.png\"]}",
+     "image[1] \"/nonexistent.png\" is not an existing file"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":[\"@DIR@\"]}", "is not an existing file"},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"reasoning_effort\":\"ultra\"}", "reasoning_effort must be one of minimal, low, medium, high, xhigh"},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"timeout_s\":0}", "timeout_s must be a number of seconds greater than 0"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"reasoning_effort\":\"ultra\"}",
+     "reasoning_effort must be one of minimal, low, medium, high, xhigh"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"timeout_s\":0}",
+     "timeout_s must be a number of seconds greater than 0"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"timeout_s\":-1}", "timeout_s must be"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"timeout_s\":\"5\"}", "timeout_s must be"},
-    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"session_id\":\"abc\"}", "unknown parameter \"session_id\""},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"session_id\":\"abc\"}",
+     "unknown parameter \"session_id\""},
 };
 
 static char dir[] = "/tmp/codexmcp-unit-XXXXXX";
@@ -164,9 +181,11 @@ static void test_argv(void **state)
     codex_request_free(&req);
 
     /* flags that `resume` rejects come before it; images last, then -- - */
-    req = parse_ok("{\"PROMPT\":\"x\",\"cd\":\"@DIR@\",\"sandbox\":\"workspace-write\",\"SESSION_ID\":\"abc\","
-                   "\"skip_git_repo_check\":false,\"model\":\"m1\",\"profile\":\"p1\",\"reasoning_effort\":\"high\","
-                   "\"image\":[\"@FILE@\",\"@FILE@\"]}");
+    req = parse_ok(
+        "{\"PROMPT\":\"x\",\"cd\":\"@DIR@\",\"sandbox\":\"workspace-write\",\"SESSION_ID\":\"abc\","
+        "\"skip_git_repo_check\":false,\"model\":\"m1\",\"profile\":\"p1\",\"reasoning_effort\":"
+        "\"high\","
+        "\"image\":[\"@FILE@\",\"@FILE@\"]}");
     argv = codex_argv_build(&req, "/bin/codex");
     snprintf(want, sizeof(want),
              "/bin/codex exec --json --sandbox workspace-write --cd %s --model m1 --profile p1 "
@@ -274,10 +293,9 @@ static void test_schemas(void **state)
     (void)state;
     json_t *in = codex_input_schema();
     json_t *props = json_object_get(in, "properties");
-    static const char *const names[] = {"PROMPT", "cd", "sandbox", "SESSION_ID",
-                                        "skip_git_repo_check", "return_all_messages", "image",
-                                        "model", "yolo", "profile", "reasoning_effort",
-                                        "timeout_s"};
+    static const char *const names[] = {
+        "PROMPT", "cd",    "sandbox", "SESSION_ID", "skip_git_repo_check", "return_all_messages",
+        "image",  "model", "yolo",    "profile",    "reasoning_effort",    "timeout_s"};
     assert_int_equal(json_object_size(props), sizeof(names) / sizeof(names[0]));
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         assert_non_null(json_object_get(props, names[i]));

@@ -115,7 +115,8 @@ static void test_reconnect_patterns(void **state)
 {
     (void)state;
     assert_true(events_is_reconnect("Reconnecting... 1/5"));
-    assert_true(events_is_reconnect("Reconnecting... 2/5 (stream disconnected before completion: x)"));
+    assert_true(
+        events_is_reconnect("Reconnecting... 2/5 (stream disconnected before completion: x)"));
     assert_true(events_is_reconnect("Reconnecting... 10/10 (a) (b)"));
     assert_true(events_is_reconnect("Reconnecting... waiting for network (Connection failed: x)"));
     assert_false(events_is_reconnect("Reconnecting... 1/5(x)"));

@@ -75,9 +75,11 @@ static void hold_cancel(void *ctx, mcp_call *call)
     assert_true(mcp_call_cancelled(call));
 }
 
-static const tool_def echo_tool = {
-    .name = "echo", .title = "Echo", .description = "echoes", .input_schema = schema_empty,
-    .start = echo_start};
+static const tool_def echo_tool = {.name = "echo",
+                                   .title = "Echo",
+                                   .description = "echoes",
+                                   .input_schema = schema_empty,
+                                   .start = echo_start};
 static const tool_def hold_tool = {
     .name = "hold", .input_schema = schema_empty, .start = hold_start, .cancel = hold_cancel};
 static const tool_def third_tool = {
@@ -141,8 +143,8 @@ static void finish_held(json_t *id)
         if (json_equal(mcp_call_id(H.held[i]), id)) {
             mcp_call *c = H.held[i];
             H.held[i] = H.held[--H.nheld];
-            mcp_call_finish(c, json_pack("{s:[{s:s, s:s}]}", "content", "type", "text", "text",
-                                         "held done"));
+            mcp_call_finish(
+                c, json_pack("{s:[{s:s, s:s}]}", "content", "type", "text", "text", "held done"));
             return;
         }
     }

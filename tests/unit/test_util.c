@@ -84,7 +84,8 @@ static void test_utf8_sanitize(void **state)
 {
     (void)state;
     char *s = utf8_sanitize("ok \xff \xc3\xa9 \xed\xa0\x80 \xf0\x9f\x98\x80\x01", 17, 100);
-    assert_string_equal(s, "ok \xef\xbf\xbd \xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xf0\x9f\x98\x80 ");
+    assert_string_equal(
+        s, "ok \xef\xbf\xbd \xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xf0\x9f\x98\x80 ");
     free(s);
     /* a cut never splits a character */
     s = utf8_sanitize("\xc3\xa9\xc3\xa9", 4, 3);
