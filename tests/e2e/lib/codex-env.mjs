@@ -100,6 +100,10 @@ export function env(home, extra = {}) {
     if (/^(OPENAI_|CODEX_(?!E2E)|AZURE_OPENAI)/.test(k) || /^(https?|all|no)_proxy$/i.test(k)) delete e[k];
   }
   e.CODEX_HOME = home;
+  // An empty HOME: codex runs the user's login shell (`bash -lc`, which
+  // sources ~/.bashrc); the machine's dotfiles must not slow or stall tests.
+  e.HOME = path.join(home, 'user-home');
+  fs.mkdirSync(e.HOME, { recursive: true });
   e.NO_COLOR = '1';
   e.RUST_LOG = e.RUST_LOG_E2E ?? 'error';
   // Loopback only, never via a proxy.
