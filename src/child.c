@@ -37,6 +37,8 @@ struct child {
     int pid;
     int exited, out_eof, err_eof, closing;
     int terminating; /* SIGTERM sent, SIGKILL timer running */
+    int *strays;     /* descendants outside the group, seen when signalled */
+    size_t nstrays;
     int handles_open;
     int64_t exit_status;
     int term_signal;
@@ -46,8 +48,9 @@ struct child {
 /* Codex starts some processes in sessions of their own (its login-shell
  * probe, unsandboxed commands), outside its process group. While codex
  * lives they are found through their parent links in /proc. */
-static void kill_descendants(int root, int sig)
+static void kill_descendants(child *c, int sig)
 {
+    int root = c->pid;
     DIR *d = opendir("/proc");
     if (d == NULL)
         return;
@@ -86,8 +89,18 @@ static void kill_descendants(int root, int sig)
         for (size_t k = 0; k < n; k++)
             if (procs[k][1] == tree[i] && nt <= n)
                 tree[nt++] = procs[k][0];
-    for (size_t i = 1; i < nt; i++)
+    for (size_t i = 1; i < nt; i++) {
         kill(tree[i], sig);
+        /* Remembered: once codex is gone they hang off init, out of reach
+         * of this walk, and one may have ignored SIGTERM. */
+        size_t k = 0;
+        while (k < c->nstrays && c->strays[k] != tree[i])
+            k++;
+        if (k == c->nstrays) {
+            c->strays = xrealloc(c->strays, (c->nstrays + 1) * sizeof(int));
+            c->strays[c->nstrays++] = tree[i];
+        }
+    }
     free(tree);
     free(procs);
 }
@@ -99,7 +112,10 @@ static void kill_group(child *c, int sig)
         return;
 #ifdef __linux__
     if (!c->exited)
-        kill_descendants(c->pid, sig);
+        kill_descendants(c, sig);
+    else if (sig == SIGKILL)
+        for (size_t i = 0; i < c->nstrays; i++)
+            kill(c->strays[i], SIGKILL);
 #endif
     int rc = uv_kill(-c->pid, sig);
     if (rc < 0 && rc != UV_ESRCH)
@@ -116,6 +132,7 @@ static void handle_closed(uv_handle_t *h)
                       c->err_tail.data ? c->err_tail.data : "", c->err_tail.len);
     linebuf_free(&c->lines);
     buf_free(&c->err_tail);
+    free(c->strays);
     free(c->input);
     free(c);
 }
@@ -241,6 +258,10 @@ static void write_cb(uv_write_t *req, int status)
 
 static const char *self_exe(void)
 {
+#ifdef __linux__
+    /* Works even after the binary was replaced on disk (an upgrade). */
+    return "/proc/self/exe";
+#else
     static char path[PATH_MAX];
     if (path[0] == '\0') {
         size_t size = sizeof(path);
@@ -248,6 +269,7 @@ static const char *self_exe(void)
             path[0] = '\0';
     }
     return path[0] ? path : NULL;
+#endif
 }
 
 int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char *input,

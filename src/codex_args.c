@@ -368,7 +368,10 @@ static json_t *wrap(json_t *obj, int is_error, int structured)
 
 json_t *codex_result_error(const char *error, const char *session_id, int structured)
 {
-    json_t *obj = json_pack("{s:b, s:s}", "success", 0, "error", error);
+    /* Paths in messages need not be UTF-8; JSON strings must be. */
+    char *clean = utf8_sanitize(error, strlen(error), strlen(error) * 3 + 1);
+    json_t *obj = json_pack("{s:b, s:s}", "success", 0, "error", clean);
+    free(clean);
     if (session_id)
         json_object_set_new(obj, "SESSION_ID", json_string(session_id));
     return wrap(obj, 1, structured);
@@ -381,13 +384,16 @@ json_t *codex_result_build(const events_state *st, const char *error, int includ
     json_t *obj = json_pack("{s:b}", "success", ok);
     if (st->thread_id)
         json_object_set_new(obj, "SESSION_ID", json_string(st->thread_id));
-    char *joined = events_joined_messages(st);
-    if (ok || *joined)
-        json_object_set_new(obj, "agent_messages", json_string(joined));
+    size_t joined_len;
+    char *joined = events_joined_messages(st, &joined_len);
+    if (ok || joined_len > 0)
+        json_object_set_new(obj, "agent_messages", json_stringn(joined, joined_len));
     free(joined);
     if (!ok) {
         const char *why = error ? error : st->failure ? st->failure : "codex failed";
-        json_object_set_new(obj, "error", json_string(why));
+        char *clean = utf8_sanitize(why, strlen(why), strlen(why) * 3 + 1);
+        json_object_set_new(obj, "error", json_string(clean));
+        free(clean);
     }
     if (include_all && st->all_messages)
         json_object_set(obj, "all_messages", st->all_messages);

@@ -146,11 +146,11 @@ static char *reduce_item(events_state *st, const char *phase, json_t *item)
     int started = strcmp(phase, "started") == 0;
 
     if (strcmp(type, "agent_message") == 0 || strcmp(type, "assistant_message") == 0) {
-        const char *text = str_field(item, "text");
-        if (!completed || text == NULL)
+        json_t *text = json_object_get(item, "text");
+        if (!completed || !json_is_string(text))
             return NULL;
-        json_array_append_new(st->agent_messages, json_string(text));
-        return xasprintf("message: %s", text);
+        json_array_append(st->agent_messages, text);
+        return xasprintf("message: %s", json_string_value(text));
     }
     if (strcmp(type, "reasoning") == 0) {
         const char *text = str_field(item, "text");
@@ -205,7 +205,8 @@ char *events_feed(events_state *st, const char *line, size_t len)
     if (i == len)
         return NULL; /* a blank line says nothing */
     json_error_t e;
-    json_t *ev = json_loadb(line, len, 0, &e);
+    /* codex escapes NUL bytes of command output as \u0000: keep them. */
+    json_t *ev = json_loadb(line, len, JSON_ALLOW_NUL, &e);
     if (!json_is_object(ev)) {
         char *shown = utf8_sanitize(line, len < 200 ? len : 200, 400);
         events_warn(st, "codex printed a line that is not a JSON event: %s", shown);
@@ -255,7 +256,7 @@ char *events_feed(events_state *st, const char *line, size_t len)
     return progress;
 }
 
-char *events_joined_messages(const events_state *st)
+char *events_joined_messages(const events_state *st, size_t *len)
 {
     buf_t b;
     buf_init(&b, (size_t)-1 / 2);
@@ -267,5 +268,6 @@ char *events_joined_messages(const events_state *st)
             buf_append(&b, "\n\n", 2);
         buf_append(&b, json_string_value(m), json_string_length(m));
     }
+    *len = b.len;
     return b.data ? b.data : xstrdup("");
 }

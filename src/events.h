@@ -44,7 +44,8 @@ void events_warn(events_state *st, const char *fmt, ...) __attribute__((format(p
  * "Reconnecting... waiting for network ...". */
 int events_is_reconnect(const char *message);
 
-/* The agent messages joined by a blank line (new string). */
-char *events_joined_messages(const events_state *st);
+/* The agent messages joined by a blank line (new string; *len is its
+ * length, which counts NUL bytes a message may contain). */
+char *events_joined_messages(const events_state *st, size_t *len);
 
 #endif

@@ -35,6 +35,13 @@ jrpc_kind jrpc_classify(json_t *value, jrpc_msg *msg, json_t **err)
         return msg->kind;
     }
     json_t *id = json_object_get(value, "id");
+    /* A response (even an error with id null) is never answered. */
+    if (json_object_get(value, "method") == NULL &&
+        (json_object_get(value, "result") != NULL || json_object_get(value, "error") != NULL)) {
+        msg->kind = JRPC_RESPONSE;
+        msg->id = id;
+        return msg->kind;
+    }
     int has_id = id != NULL;
     if (has_id && !id_valid(id)) {
         *err = jrpc_error(NULL, JRPC_INVALID_REQUEST,
@@ -49,12 +56,6 @@ jrpc_kind jrpc_classify(json_t *value, jrpc_msg *msg, json_t **err)
         return msg->kind;
     }
     json_t *method = json_object_get(value, "method");
-    if (method == NULL && has_id &&
-        (json_object_get(value, "result") != NULL || json_object_get(value, "error") != NULL)) {
-        msg->kind = JRPC_RESPONSE;
-        msg->id = id;
-        return msg->kind;
-    }
     if (!json_is_string(method)) {
         *err = jrpc_error(reply_id, JRPC_INVALID_REQUEST,
                           method ? "Invalid Request: method must be a string"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "child.h"
@@ -130,9 +131,11 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     app *a = h->data;
     if (a->signalled) {
-        log_msg(LOG_WARNING, "second signal %d: killing every codex process now", signum);
+        /* The user insists (or the client stopped reading and the queued
+         * replies cannot be flushed): kill every group and leave now. */
+        log_msg(LOG_WARNING, "second signal %d: killing every codex process and exiting", signum);
         jobs_kill_now(a->jobs);
-        return;
+        _exit(1);
     }
     a->signalled = 1;
     begin_shutdown(a, signum == SIGTERM ? "SIGTERM" : signum == SIGINT ? "SIGINT" : "SIGHUP", 1);

@@ -52,6 +52,9 @@ struct transport {
     size_t writes_pending;
     int write_failed;
 
+    /* Closed last, always: its close callback frees the transport on a
+     * later loop turn, never inside a callback that still uses it. */
+    uv_idle_t closer;
     int closing, handles_open;
     void (*done)(void *ctx);
     void *done_ctx;
@@ -285,6 +288,9 @@ transport *transport_new(uv_loop_t *loop, size_t max_line, const transport_callb
     t->ctx = ctx;
     t->max_line = max_line;
     linebuf_init(&t->lines, max_line);
+    uv_idle_init(loop, &t->closer);
+    t->closer.data = t;
+    t->handles_open = 1;
     return t;
 }
 
@@ -347,13 +353,7 @@ static void maybe_finish_close(transport *t)
     if (!t->closing || t->writes_pending > 0 || t->in_read_pending || t->closing > 1)
         return;
     t->closing = 2;
-    if (t->handles_open == 0) {
-        t->handles_open = 1; /* handle_closed's count */
-        uv_handle_t fake;
-        fake.data = t;
-        handle_closed(&fake);
-        return;
-    }
+    uv_close((uv_handle_t *)&t->closer, handle_closed);
     if (t->in_kind == IO_STREAM)
         uv_close((uv_handle_t *)&t->in, handle_closed);
     if (t->out_kind == IO_STREAM)

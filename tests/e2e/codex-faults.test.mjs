@@ -313,7 +313,7 @@ test('hang after turn.completed: success within ~5 s and the codex process is go
     await ping(client);
   }));
 
-test('stopping codex also ends what it started in a session of its own', T, async () => {
+test('stopping codex also ends what it started in a session of its own, even if it ignores SIGTERM', T, async () => {
   const pidFile = path.join(tmp, `orphan-${++seq}.pid`);
   await withFake('orphan', async ({ call, client }) => {
     const { res, obj } = await call({ PROMPT: 'start a helper', cd: freshDir('orphan'), timeout_s: 1 }, 15000);

@@ -71,10 +71,12 @@ static void run_stream(const char *base)
             assert_non_null(st.failure);
             assert_string_equal(st.failure, val);
         } else if (strcmp(key, "messages") == 0) {
-            json_t *want = json_loads(val, JSON_DECODE_ANY, NULL);
+            json_t *want = json_loads(val, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
             assert_non_null(want);
-            char *joined = events_joined_messages(&st);
-            assert_string_equal(joined, json_string_value(want));
+            size_t jlen;
+            char *joined = events_joined_messages(&st, &jlen);
+            assert_int_equal(jlen, json_string_length(want));
+            assert_memory_equal(joined, json_string_value(want), jlen);
             free(joined);
             json_decref(want);
         } else if (strcmp(key, "warnings") == 0) {
