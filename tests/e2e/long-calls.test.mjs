@@ -249,8 +249,15 @@ async function assertNoneLeft(ctx, timeoutMs, what, { includeServer = false } = 
   const r = await waitNoneWithEnv(ctx.marker, timeoutMs, { exclude });
   assert.ok(r.ok, `${what}: processes still alive after ${timeoutMs} ms:\n  ${describePids(r.left)}`);
   // Second opinion, by ancestry: a running server has no live descendants left.
+  // A killed child may still be tearing down (state D, environ already
+  // gone) until the server reaps it: allow that the same time limit.
   if (!includeServer && isAlive(ctx.srv.pid)) {
-    const kids = descendants(ctx.srv.pid);
+    let kids = descendants(ctx.srv.pid);
+    const until = Date.now() + timeoutMs;
+    while (kids.length && Date.now() < until) {
+      await sleep(50);
+      kids = descendants(ctx.srv.pid);
+    }
     assert.deepEqual(kids, [], `${what}: the server still has children:\n  ${describePids(kids)}`);
   }
   return r.elapsed;
