@@ -24,6 +24,7 @@ import {
   terminateWithEnv,
   descendants,
   isAlive,
+  procStat,
 } from './lib/procs.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -207,7 +208,12 @@ async function setup({ args = [], extraEnv = {}, init = true, codex = codexBin()
     /** Live processes of this test other than the server itself. */
     procs: () => pidsWithEnv(marker, { exclude: [srv.pid] }),
     /** Live codex children of this test. */
-    codexProcs: () => pidsWithEnv(marker, { exclude: [srv.pid] }).filter((p) => isCodexArgv(procCmdline(p))),
+    // The server's own codex children (a codex may briefly run helper
+    // processes of its own binary: those are not the server's to count).
+    codexProcs: () =>
+      pidsWithEnv(marker, { exclude: [srv.pid] }).filter(
+        (p) => isCodexArgv(procCmdline(p)) && procStat(p)?.ppid === srv.pid,
+      ),
     /** Wait until the fake received a POST /responses whose prompt contains needle. */
     async waitRequest(needle, timeoutMs = 20000) {
       const r = await pollUntil(() => fake.requestsFor(needle).length > 0, timeoutMs, 25);
