@@ -22,6 +22,12 @@
  * panic with backtrace, small enough to put in a tool result. */
 #define STDERR_TAIL_BYTES (64u * 1024u)
 
+/* Bytes of replies queued for a client that does not read its stdout:
+ * above the high mark codexmcp stops reading requests, below the low mark
+ * it reads again, so a stalled client cannot grow memory without end. */
+#define OUT_QUEUE_HIGH_BYTES (8u * 1024u * 1024u)
+#define OUT_QUEUE_LOW_BYTES (1u * 1024u * 1024u)
+
 /* Size of each read from stdin when it is a regular file. */
 #define FILE_READ_CHUNK (64u * 1024u)
 

@@ -25,6 +25,7 @@ typedef struct {
     uv_write_t req;
     transport *t;
     char *data;
+    size_t len;
 } stream_write;
 
 struct transport {
@@ -42,6 +43,7 @@ struct transport {
     uv_fs_t in_req;
     char *in_chunk;
     int reading, in_read_pending, eof_sent;
+    int paused; /* reading held back while too many replies are queued */
 
     io_kind out_kind;
     union {
@@ -50,6 +52,7 @@ struct transport {
     } out;
     file_write *fq_head, *fq_tail; /* file writes not yet done */
     size_t writes_pending;
+    size_t queued_bytes; /* written to fd 1 but not yet confirmed */
     int write_failed;
 
     /* Closed last, always: its close callback frees the transport on a
@@ -135,7 +138,8 @@ static void file_read_cb(uv_fs_t *req)
     if (n > 0) {
         linebuf_feed(&t->lines, t->in_chunk, (size_t)n, deliver_line, t);
         if (t->reading) {
-            file_read_next(t);
+            if (!t->paused)
+                file_read_next(t);
             return;
         }
     } else if (n < 0) {
@@ -161,11 +165,42 @@ static void write_failed(transport *t, int err)
 }
 
 static void maybe_finish_close(transport *t);
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+/* Backpressure: hold back reading while the client is behind on replies. */
+static void queued_add(transport *t, size_t n)
+{
+    t->queued_bytes += n;
+    if (t->paused || !t->reading || t->queued_bytes <= OUT_QUEUE_HIGH_BYTES)
+        return;
+    t->paused = 1;
+    log_msg(LOG_WARNING, "the client is not reading replies (%zu bytes queued); pausing input",
+            t->queued_bytes);
+    if (t->in_kind == IO_STREAM)
+        uv_read_stop((uv_stream_t *)&t->in);
+}
+
+static void queued_sub(transport *t, size_t n)
+{
+    t->queued_bytes -= n;
+    if (!t->paused || t->queued_bytes >= OUT_QUEUE_LOW_BYTES)
+        return;
+    t->paused = 0;
+    if (!t->reading)
+        return;
+    log_msg(LOG_INFO, "the client caught up; reading input again");
+    if (t->in_kind == IO_STREAM)
+        uv_read_start((uv_stream_t *)&t->in, alloc_cb, read_cb);
+    else if (!t->in_read_pending)
+        file_read_next(t);
+}
 
 static void stream_write_cb(uv_write_t *req, int status)
 {
     stream_write *w = (stream_write *)req;
     transport *t = w->t;
+    queued_sub(t, w->len);
     free(w->data);
     free(w);
     t->writes_pending--;
@@ -205,6 +240,7 @@ static void file_write_cb(uv_fs_t *req)
     t->fq_head = w->next;
     if (t->fq_head == NULL)
         t->fq_tail = NULL;
+    queued_sub(t, w->len);
     free(w->data);
     free(w);
     t->writes_pending--;
@@ -223,6 +259,7 @@ void transport_send(transport *t, json_t *msg)
         return;
     }
     t->writes_pending++;
+    queued_add(t, len);
     if (t->out_kind == IO_FILE) {
         file_write *w = xcalloc(1, sizeof(*w));
         w->t = t;
@@ -241,12 +278,14 @@ void transport_send(transport *t, json_t *msg)
     stream_write *w = xcalloc(1, sizeof(*w));
     w->t = t;
     w->data = data;
+    w->len = len;
     uv_buf_t b = uv_buf_init(data, (unsigned)len);
     int rc = uv_write(&w->req, (uv_stream_t *)&t->out, &b, 1, stream_write_cb);
     if (rc < 0) {
         free(data);
         free(w);
         t->writes_pending--;
+        queued_sub(t, len);
         write_failed(t, rc);
     }
 }

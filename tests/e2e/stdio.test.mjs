@@ -68,3 +68,59 @@ test('a client that stops reading stdout: a second SIGTERM still ends the server
   assert.equal(r.code, 1);
   p.stdout.destroy();
 });
+
+test('a client that stops reading: the server stops reading requests, then catches up in order', { timeout: 120000 }, async () => {
+  const { p, exited } = run(['pipe', 'pipe', 'pipe']);
+  p.stdin.on('error', () => {});
+  p.stdout.pause();
+  const send = (o) => p.stdin.write(JSON.stringify(o) + '\n');
+  send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25' } });
+  // Each tools/list reply is ~3 KB: 60,000 of them are ~200 MB of replies
+  // for ~3.6 MB of requests. A server that kept reading would take them all.
+  // Written in many pieces: writableLength only counts whole writes.
+  const N = 60000;
+  let inputBytes = 0;
+  for (let i = 1; i <= N; i += 500) {
+    let chunk = '';
+    for (let k = i; k < i + 500 && k <= N; k++) chunk += JSON.stringify({ jsonrpc: '2.0', id: k, method: 'tools/list' }) + '\n';
+    inputBytes += Buffer.byteLength(chunk);
+    p.stdin.write(chunk);
+  }
+  // What the server has read, from the kernel's count of its reads.
+  const readBytes = () => Number(/rchar:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p.pid}/io`, 'utf8'))[1]);
+  // Wait until the server stops taking input (steady for 1 s, at most 20 s).
+  let last = -1;
+  let steadySince = Date.now();
+  const t0 = Date.now();
+  while (Date.now() - t0 < 20000 && Date.now() - steadySince < 1000) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = readBytes();
+    if (now !== last) {
+      last = now;
+      steadySince = Date.now();
+    }
+  }
+  // Most of the input was never read: the server paused.
+  assert.ok(last < inputBytes / 2, `server kept reading: ${last} of ${inputBytes} bytes read`);
+  // Now read everything: every reply arrives, in order.
+  let buf = '';
+  let next = 0;
+  let done;
+  const all = new Promise((r) => (done = r));
+  p.stdout.on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const msg = JSON.parse(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      assert.equal(msg.id, next, 'replies in order');
+      next++;
+      if (next > N) done();
+    }
+  });
+  p.stdout.resume();
+  await withTimeout(all, 60000, 'all replies');
+  p.stdin.end();
+  const r = await withTimeout(exited, 5000, 'exit');
+  assert.equal(r.code, 0, r.stderr());
+});
