@@ -23,6 +23,11 @@
  * grandchild that left the group may hold them open. */
 #define DRAIN_AFTER_EXIT_MS 2000u
 
+typedef struct {
+    int pid;
+    unsigned long long start; /* tells a process from a later one with its pid */
+} proc_ref;
+
 struct child {
     uv_process_t proc;
     uv_pipe_t in, out, err;
@@ -37,7 +42,7 @@ struct child {
     int pid;
     int exited, out_eof, err_eof, closing;
     int terminating; /* SIGTERM sent, SIGKILL timer running */
-    int *strays;     /* descendants outside the group, seen when signalled */
+    proc_ref *strays; /* descendants outside the group, seen when signalled */
     size_t nstrays;
     int handles_open;
     int64_t exit_status;
@@ -45,64 +50,98 @@ struct child {
 };
 
 #ifdef __linux__
+/* Reads a process's parent and start time (clock ticks since boot) from
+ * /proc. Returns 0, or -1 if it is gone. */
+static int proc_stat(int pid, int *ppid, unsigned long long *start)
+{
+    char path[64], stat[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    size_t len = fread(stat, 1, sizeof(stat) - 1, f);
+    fclose(f);
+    stat[len] = '\0';
+    char *rp = strrchr(stat, ')'); /* the command name may hold anything */
+    char state;
+    /* fields 3 and 4, then 5 to 21 skipped, then 22: starttime */
+    if (rp == NULL || sscanf(rp + 1,
+                             " %c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+                             "%*s %*s %*s %llu",
+                             &state, ppid, start) != 3)
+        return -1;
+    return 0;
+}
+
 /* Codex starts some processes in sessions of their own (its login-shell
  * probe, unsandboxed commands), outside its process group. While codex
  * lives they are found through their parent links in /proc. */
 static void kill_descendants(child *c, int sig)
 {
-    int root = c->pid;
     DIR *d = opendir("/proc");
     if (d == NULL)
         return;
     size_t n = 0, cap = 256;
-    int(*procs)[2] = xmalloc(cap * sizeof(*procs)); /* pid, ppid */
+    proc_ref *procs = xmalloc(cap * sizeof(*procs));
+    int *parents = xmalloc(cap * sizeof(*parents));
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] < '1' || de->d_name[0] > '9')
             continue;
-        char path[300], stat[512];
-        snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-        FILE *f = fopen(path, "r");
-        if (f == NULL)
-            continue;
-        size_t len = fread(stat, 1, sizeof(stat) - 1, f);
-        fclose(f);
-        stat[len] = '\0';
-        char *rp = strrchr(stat, ')'); /* the command name may hold anything */
-        char state;
         int ppid;
-        if (rp == NULL || sscanf(rp + 1, " %c %d", &state, &ppid) != 2)
+        unsigned long long start;
+        if (proc_stat(atoi(de->d_name), &ppid, &start) != 0)
             continue;
         if (n == cap) {
             cap *= 2;
             procs = xrealloc(procs, cap * sizeof(*procs));
+            parents = xrealloc(parents, cap * sizeof(*parents));
         }
-        procs[n][0] = atoi(de->d_name);
-        procs[n][1] = ppid;
+        procs[n].pid = atoi(de->d_name);
+        procs[n].start = start;
+        parents[n] = ppid;
         n++;
     }
     closedir(d);
-    int *tree = xmalloc((n + 1) * sizeof(int));
+    /* Breadth first from codex; each process has one parent, so each is
+     * added at most once. */
+    size_t *tree = xmalloc((n + 1) * sizeof(size_t));
     size_t nt = 0;
-    tree[nt++] = root;
+    for (size_t k = 0; k < n; k++)
+        if (parents[k] == c->pid)
+            tree[nt++] = k;
     for (size_t i = 0; i < nt; i++)
         for (size_t k = 0; k < n; k++)
-            if (procs[k][1] == tree[i] && nt <= n)
-                tree[nt++] = procs[k][0];
-    for (size_t i = 1; i < nt; i++) {
-        kill(tree[i], sig);
+            if (parents[k] == procs[tree[i]].pid && nt < n)
+                tree[nt++] = k;
+    for (size_t i = 0; i < nt; i++) {
+        proc_ref p = procs[tree[i]];
+        kill(p.pid, sig);
         /* Remembered: once codex is gone they hang off init, out of reach
          * of this walk, and one may have ignored SIGTERM. */
         size_t k = 0;
-        while (k < c->nstrays && c->strays[k] != tree[i])
+        while (k < c->nstrays && c->strays[k].pid != p.pid)
             k++;
         if (k == c->nstrays) {
-            c->strays = xrealloc(c->strays, (c->nstrays + 1) * sizeof(int));
-            c->strays[c->nstrays++] = tree[i];
+            c->strays = xrealloc(c->strays, (c->nstrays + 1) * sizeof(*c->strays));
+            c->strays[c->nstrays++] = p;
         }
     }
     free(tree);
+    free(parents);
     free(procs);
+}
+
+/* SIGKILL to the remembered strays that are still the same processes (a
+ * recycled pid has another start time). */
+static void kill_strays(child *c)
+{
+    for (size_t i = 0; i < c->nstrays; i++) {
+        int ppid;
+        unsigned long long start;
+        if (proc_stat(c->strays[i].pid, &ppid, &start) == 0 && start == c->strays[i].start)
+            kill(c->strays[i].pid, SIGKILL);
+    }
 }
 #endif
 
@@ -114,8 +153,7 @@ static void kill_group(child *c, int sig)
     if (!c->exited)
         kill_descendants(c, sig);
     else if (sig == SIGKILL)
-        for (size_t i = 0; i < c->nstrays; i++)
-            kill(c->strays[i], SIGKILL);
+        kill_strays(c);
 #endif
     int rc = uv_kill(-c->pid, sig);
     if (rc < 0 && rc != UV_ESRCH)
