@@ -21,7 +21,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps test test-unit test-e2e test-asan demo bench clean help format
+.PHONY: all deps test test-unit test-e2e test-asan fuzz demo bench clean help format
 
 all: $(BUILD)/codexmcp
 
@@ -38,7 +38,7 @@ $(BUILD)/codexmcp: $(OBJS)
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(OBJS) $(PKG_LIBS) $(LDFLAGS) -o $@
 
 $(BUILD)/unit/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/unit
-	$(CC) $(WARN) -Wno-missing-prototypes $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -Isrc $< \
+	$(CC) $(WARN) -Wno-missing-prototypes $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -iquote src $< \
 	    $(LIB_OBJS) $(PKG_LIBS) $(CMOCKA_LIBS) $(LDFLAGS) -o $@
 
 test-unit: deps $(UNIT_BINS)
@@ -69,6 +69,19 @@ test-asan: deps
 demo: deps all
 	node demo/demo.mjs
 
+## make fuzz: the libFuzzer target over request lines and codex lines, FUZZ_SECONDS (default 60)
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@mkdir -p build-fuzz/corpus
+	clang $(WARN) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined $(PKG_CFLAGS) -iquote src fuzz/fuzz_input.c $(LIB_SRCS) \
+	    $(PKG_LIBS) -o build-fuzz/fuzz_input
+	@build-fuzz/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/ build-fuzz/corpus fuzz/corpus >build-fuzz/fuzz.log 2>&1; \
+	    rc=$$?; tail -n 4 build-fuzz/fuzz.log; \
+	    if [ $$rc -ne 0 ]; then grep -A30 ERROR build-fuzz/fuzz.log; echo "fuzz: crash (see build-fuzz/)"; fi; \
+	    exit $$rc
+
 ## make bench: call latency next to codex exec, start-up time and memory
 bench: deps all
 	node bench/call-latency.mjs
@@ -78,7 +91,7 @@ format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 help:
 	@grep -E '^## ' Makefile | sed 's/^## //'

@@ -1,0 +1,96 @@
+/* libFuzzer target for everything that parses outside input: the first
+ * byte picks the parser, the rest is split into lines.
+ *   even: client lines into an MCP session (jsonrpc.c, mcp.c, tools.c)
+ *   odd:  codex stdout lines into the event reducer and a result
+ *         (events.c, codex_args.c), as the job runner does. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codex_args.h"
+#include "events.h"
+#include "linebuf.h"
+#include "log.h"
+#include "mcp.h"
+#include "tools.h"
+
+static void drop(void *ctx, json_t *msg)
+{
+    (void)ctx;
+    /* Every message must serialize: the transport relies on it. */
+    char *s = json_dumps(msg, JSON_COMPACT);
+    if (s == NULL)
+        abort();
+    free(s);
+    json_decref(msg);
+}
+
+static json_t *schema(void)
+{
+    return json_pack("{s:s}", "type", "object");
+}
+
+static void echo_start(void *ctx, mcp_call *call, json_t *args)
+{
+    (void)ctx;
+    mcp_call_progress(call, "working");
+    mcp_call_finish(call, json_pack("{s:[{s:s, s:O}]}", "content", "type", "text", "args", args));
+}
+
+static const tool_def echo = {.name = "echo", .input_schema = schema, .start = echo_start};
+
+typedef struct {
+    mcp_session *s;
+    events_state *ev;
+} sink;
+
+static void on_line(void *ctx, const char *line, size_t len, int overflow)
+{
+    sink *k = ctx;
+    if (k->s) {
+        if (overflow)
+            mcp_session_handle_oversized(k->s, len, 4096);
+        else
+            mcp_session_handle_line(k->s, line, len);
+    } else if (overflow) {
+        events_overlong(k->ev, len, 4096);
+    } else {
+        free(events_feed(k->ev, line, len));
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    log_set_stderr_level(LOG_OFF);
+    int mode = data[0] & 1;
+    linebuf_t lb;
+    linebuf_init(&lb, 4096);
+    sink k = {0};
+    tool_registry reg;
+    events_state ev;
+    if (mode == 0) {
+        static const mcp_server_info info = {"codexmcp", "fuzz", NULL};
+        tools_init(&reg, 1);
+        tools_add(&reg, &echo);
+        k.s = mcp_session_new(&info, &reg, drop, NULL);
+    } else {
+        events_init(&ev, 1);
+        k.ev = &ev;
+    }
+    linebuf_feed(&lb, (const char *)data + 1, size - 1, on_line, &k);
+    linebuf_finish(&lb, on_line, &k);
+    if (mode == 0) {
+        mcp_session_free(k.s);
+        tools_free(&reg);
+    } else {
+        json_t *r = codex_result_build(&ev, NULL, 1, 1);
+        drop(NULL, r);
+        events_free(&ev);
+    }
+    linebuf_free(&lb);
+    return 0;
+}
