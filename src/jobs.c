@@ -56,11 +56,6 @@ jobs *jobs_new(uv_loop_t *loop, const jobs_config *cfg)
     return j;
 }
 
-void jobs_close(jobs *j)
-{
-    (void)j;
-}
-
 void jobs_free(jobs *j)
 {
     free(j);

@@ -31,7 +31,6 @@ void jobs_submit(jobs *j, mcp_call *call, codex_request *req);
 void jobs_cancel(jobs *j, mcp_call *call);
 /* SIGKILL every running child now (a second shutdown signal). */
 void jobs_kill_now(jobs *j);
-void jobs_close(jobs *j);
 void jobs_free(jobs *j);
 
 #endif

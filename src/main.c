@@ -98,7 +98,6 @@ static void finish_exit(void *ctx)
     a->tr = NULL;
     for (int i = 0; i < 3; i++)
         uv_close((uv_handle_t *)&a->sigs[i], NULL);
-    jobs_close(a->jobs);
 }
 
 static void all_calls_done(void *ctx)
