@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectSdk, withTimeout } from './lib/mcp.mjs';
+import { tempTree } from './lib/tmp.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FAKE_CODEX = path.join(here, 'fixtures', 'fake-codex.mjs');
@@ -15,20 +16,8 @@ const FAKE_USAGE = { input_tokens: 10, cached_input_tokens: 0, cache_write_input
 const T = { timeout: 60000 };
 const CALL_MS = 30000;
 
-let tmp;
-before(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-e2e-faults-'));
-});
-after(() => {
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-let seq = 0;
-function freshDir(name = 'cwd') {
-  const d = path.join(tmp, `${name}-${++seq}`);
-  fs.mkdirSync(d);
-  return d;
-}
+const tree = tempTree('codexmcp-e2e-faults-');
+const freshDir = (name) => tree.dir(name);
 
 function baseEnv(extra = {}) {
   const e = { ...process.env };
@@ -41,7 +30,7 @@ function baseEnv(extra = {}) {
  * fake script in the given mode.
  */
 async function withFake(mode, fn, { envExtra = {}, args = [] } = {}) {
-  const argvFile = path.join(tmp, `argv-${++seq}.json`);
+  const argvFile = tree.path('argv');
   const sdk = await connectSdk(['--codex', FAKE_CODEX, ...args], baseEnv({ FAKE_CODEX_MODE: mode, FAKE_CODEX_ARGV_FILE: argvFile, ...envExtra }));
   const call = (a, ms = CALL_MS) => callCodex(sdk.client, a, ms);
   const seen = () => JSON.parse(fs.readFileSync(argvFile, 'utf8'));
@@ -105,7 +94,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 test('argv: exec --json --sandbox read-only --cd <realpath> --skip-git-repo-check -- -, prompt on stdin exactly', T, () =>
   withFake('ok', async ({ call, seen }) => {
     const real = freshDir('real');
-    const link = path.join(tmp, `link-${++seq}`);
+    const link = tree.path('link');
     fs.symlinkSync(real, link);
     const prompt = `--help\nresume "q" 'q' $HOME \`x\` ünï 日本 🚀\r\n\ttrailing\n`;
     const { obj } = await call({ PROMPT: prompt, cd: link + '/' });
@@ -314,7 +303,7 @@ test('hang after turn.completed: success within ~5 s and the codex process is go
   }));
 
 test('stopping codex also ends what it started in a session of its own, even if it ignores SIGTERM', T, async () => {
-  const pidFile = path.join(tmp, `orphan-${++seq}.pid`);
+  const pidFile = tree.path('orphan-pid');
   await withFake('orphan', async ({ call, client }) => {
     const { res, obj } = await call({ PROMPT: 'start a helper', cd: freshDir('orphan'), timeout_s: 1 }, 15000);
     assert.equal(res.isError, true);

@@ -9,29 +9,21 @@ import path from 'node:path';
 import { startFakeResponses } from './lib/fake-responses.mjs';
 import { codexBin, makeCodexHome, removeCodexHome, env } from './lib/codex-env.mjs';
 import { connectSdk, rawServer, withTimeout } from './lib/mcp.mjs';
+import { tempTree } from './lib/tmp.mjs';
 
 const T = { timeout: 60000 };
 const CALL_MS = 30000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let fake;
-let tmp;
 before(async () => {
   fake = await startFakeResponses();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-e2e-tool-'));
 });
 after(async () => {
   await fake?.close();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-let dirSeq = 0;
-/** A fresh empty directory (no git repo) under the file's temp dir. */
-function freshDir(name = 'cwd') {
-  const d = path.join(tmp, `${name}-${++dirSeq}`);
-  fs.mkdirSync(d);
-  return d;
-}
+const tree = tempTree('codexmcp-e2e-tool-');
+const freshDir = (name) => tree.dir(name);
 
 /**
  * Run fn({ client, call, home, sdk }) against a fresh codexmcp (real codex,
@@ -292,7 +284,7 @@ test('invalid arguments: isError naming the parameter, no codex run, server stil
     const aFile = path.join(cd, 'a-file.txt');
     fs.writeFileSync(aFile, 'x');
     const cases = [
-      [{ PROMPT: 'x', cd: path.join(tmp, 'does-not-exist') }, /\bcd\b/],
+      [{ PROMPT: 'x', cd: path.join(tree.root, 'does-not-exist') }, /\bcd\b/],
       [{ PROMPT: 'x', cd: aFile }, /\bcd\b/],
       [{ PROMPT: 'x', cd: '' }, /\bcd\b/],
       [{ PROMPT: 'x' }, /\bcd\b/],
