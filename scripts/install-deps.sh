@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for pkg in gcc clang make pkg-config libuv1-dev libjansson-dev libcmocka-dev procps; do
+# libclang-rt-dev: the ASan, UBSan and libFuzzer runtimes (only "recommended" by clang).
+for pkg in gcc clang libclang-rt-dev make pkg-config libuv1-dev libjansson-dev libcmocka-dev procps; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
         need_pkgs+=("$pkg")
 done
