@@ -19,8 +19,15 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get update -qq >/dev/null
-    $sudo apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+    log=$(mktemp)
+    if ! { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends \
+        "${need_pkgs[@]}"; } >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        echo "install-deps: apt-get failed" >&2
+        exit 1
+    fi
+    rm -f "$log"
 fi
 
 # npm ci only when the lock file changed since the last install.
