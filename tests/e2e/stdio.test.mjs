@@ -124,3 +124,34 @@ test('a client that stops reading: the server stops reading requests, then catch
   const r = await withTimeout(exited, 5000, 'exit');
   assert.equal(r.code, 0, r.stderr());
 });
+
+test('a request file with a codex call: the call is answered before the server exits', { timeout: 60000 }, async () => {
+  const { startFakeResponses } = await import('./lib/fake-responses.mjs');
+  const { codexBin, makeCodexHome, removeCodexHome, env } = await import('./lib/codex-env.mjs');
+  const fake = await startFakeResponses();
+  const home = makeCodexHome(fake.url);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-stdio-'));
+  try {
+    const reqs = path.join(dir, 'req.jsonl');
+    fs.writeFileSync(reqs, [
+      { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18' } },
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'codex', arguments: { PROMPT: '[[sleep:300]] from a file', cd: dir } } },
+      { jsonrpc: '2.0', id: 2, method: 'ping' },
+    ].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const out = path.join(dir, 'out.jsonl');
+    const p = spawn(serverBin(), ['--codex', codexBin()], { stdio: [fs.openSync(reqs, 'r'), fs.openSync(out, 'w'), 'pipe'], env: env(home) });
+    let stderr = '';
+    p.stderr.on('data', (d) => (stderr += d));
+    const code = await withTimeout(new Promise((r) => p.on('exit', r)), 30000, 'exit');
+    assert.equal(code, 0, stderr);
+    const replies = fs.readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(replies.map((m) => m.id).sort(), [0, 1, 2]);
+    const call = replies.find((m) => m.id === 1);
+    assert.equal(call.result.structuredContent.success, true, JSON.stringify(call));
+    assert.equal(call.result.structuredContent.agent_messages, '[[sleep:300]] from a file');
+  } finally {
+    await fake.close();
+    removeCodexHome(home);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
