@@ -229,10 +229,16 @@ int main(int argc, char **argv)
     const char *codex = getenv("CODEXMCP_CODEX");
     if (codex != NULL && *codex == '\0')
         codex = NULL;
+    u = 0;
     if (env_uint("CODEXMCP_MAX_PARALLEL", 1024, &u) != 0)
         return 2;
-    if (getenv("CODEXMCP_MAX_PARALLEL") && *getenv("CODEXMCP_MAX_PARALLEL"))
+    if (getenv("CODEXMCP_MAX_PARALLEL") && *getenv("CODEXMCP_MAX_PARALLEL")) {
+        if (u == 0) {
+            fprintf(stderr, "codexmcp: invalid CODEXMCP_MAX_PARALLEL='0': expected 1 to 1024\n");
+            return 2;
+        }
         cfg.max_parallel = (unsigned)u;
+    }
     if (env_seconds("CODEXMCP_TIMEOUT", &cfg.timeout_s) != 0 ||
         env_seconds("CODEXMCP_IDLE_TIMEOUT", &cfg.idle_timeout_s) != 0)
         return 2;

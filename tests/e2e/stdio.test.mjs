@@ -155,3 +155,31 @@ test('a request file with a codex call: the call is answered before the server e
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('bad options and environment values: a message on stderr and exit status 2', T, async () => {
+  const cases = [
+    [['--max-parallel', '0'], {}, /--max-parallel/],
+    [['--max-parallel', 'many'], {}, /--max-parallel/],
+    [['--timeout', '-1'], {}, /--timeout/],
+    [['--idle-timeout', 'soon'], {}, /--idle-timeout/],
+    [['--kill-grace', '1.5'], {}, /--kill-grace/],
+    [['--max-line-bytes', '10'], {}, /--max-line-bytes/],
+    [['--log-level', 'loud'], {}, /--log-level/],
+    [['--timeout'], {}, /needs a value/],
+    [['stray'], {}, /unexpected argument 'stray'/],
+    [[], { CODEXMCP_MAX_PARALLEL: '0' }, /CODEXMCP_MAX_PARALLEL/],
+    [[], { CODEXMCP_TIMEOUT: 'x' }, /CODEXMCP_TIMEOUT/],
+    [[], { CODEXMCP_IDLE_TIMEOUT: '-2' }, /CODEXMCP_IDLE_TIMEOUT/],
+  ];
+  for (const [args, extra, want] of cases) {
+    const p = spawn(serverBin(), args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...extra } });
+    let stderr = '';
+    let stdout = '';
+    p.stderr.on('data', (d) => (stderr += d));
+    p.stdout.on('data', (d) => (stdout += d));
+    const code = await withTimeout(new Promise((r) => p.on('exit', r)), 5000, `exit for ${args.join(' ')}`);
+    assert.equal(code, 2, `${JSON.stringify(args)} ${JSON.stringify(extra)}: exit ${code}`);
+    assert.match(stderr, want);
+    assert.equal(stdout, '', 'nothing on stdout');
+  }
+});
