@@ -54,6 +54,7 @@ void events_warn(events_state *st, const char *fmt, ...)
 
 void events_overlong(events_state *st, size_t len, size_t max)
 {
+    st->retrying = 0;
     events_warn(st, "skipped a codex output line of %zu bytes (over the %zu byte limit)", len, max);
 }
 
@@ -202,6 +203,7 @@ char *events_feed(events_state *st, const char *line, size_t len)
     size_t i = 0;
     while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
         i++;
+    st->retrying = 0;
     if (i == len)
         return NULL; /* a blank line says nothing */
     json_error_t e;
@@ -245,6 +247,7 @@ char *events_feed(events_state *st, const char *line, size_t len)
     } else if (strcmp(type, "error") == 0) {
         const char *msg = str_field(ev, "message");
         if (msg && events_is_reconnect(msg)) {
+            st->retrying = 1;
             progress = xstrdup(msg);
         } else if (msg) {
             /* Either the cause of a turn.failed that follows, or a warning. */

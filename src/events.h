@@ -26,6 +26,7 @@ typedef struct {
     char *failure;    /* message of turn.failed */
     char *last_error; /* last fatal-looking error event, a likely cause */
     size_t events;    /* JSON events seen */
+    int retrying;     /* the last line was a retry notice, not progress */
     int keep_all;
 } events_state;
 

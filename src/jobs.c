@@ -182,22 +182,24 @@ static void post_turn_hit(uv_timer_t *t)
 static void on_child_line(void *ctx, const char *line, size_t len, int overflow)
 {
     job *jb = ctx;
-    if (jb->owner->cfg.idle_timeout_s > 0 && jb->stop_error == NULL && !jb->cancelled &&
-        jb->ev.terminal == EV_RUNNING)
-        uv_timer_again(&jb->idle);
+    ev_terminal before = jb->ev.terminal;
     if (overflow) {
         events_overlong(&jb->ev, len, CODEX_LINE_MAX_BYTES);
-        return;
-    }
-    ev_terminal before = jb->ev.terminal;
-    char *desc = events_feed(&jb->ev, line, len);
-    if (desc) {
-        progress(jb, "%s", desc);
-        free(desc);
+    } else {
+        char *desc = events_feed(&jb->ev, line, len);
+        if (desc) {
+            progress(jb, "%s", desc);
+            free(desc);
+        }
     }
     if (before == EV_RUNNING && jb->ev.terminal != EV_RUNNING) {
         uv_timer_stop(&jb->idle);
         uv_timer_start(&jb->post_turn, post_turn_hit, POST_TURN_GRACE_MS, 0);
+    } else if (jb->owner->cfg.idle_timeout_s > 0 && jb->stop_error == NULL && !jb->cancelled &&
+               jb->ev.terminal == EV_RUNNING && !jb->ev.retrying) {
+        /* Output is a sign of life, but a retry notice is not progress:
+         * codex repeats them forever when its endpoint is unreachable. */
+        uv_timer_again(&jb->idle);
     }
 }
 

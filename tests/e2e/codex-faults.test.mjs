@@ -321,6 +321,17 @@ test('stopping codex also ends what it started in a session of its own, even if 
   }, { envExtra: { FAKE_CODEX_PID_FILE: pidFile } });
 });
 
+test('--idle-timeout: retry notices are not progress, the call still times out', T, () =>
+  withFake('retrying', async ({ call, client }) => {
+    const t0 = Date.now();
+    const { res, obj } = await call({ PROMPT: 'retry forever', cd: freshDir() }, 15000);
+    assert.equal(res.isError, true);
+    assert.match(obj.error, /^timed out: codex reported nothing for 1 s/);
+    assert.equal(obj.SESSION_ID, FAKE_THREAD);
+    assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
+    await ping(client);
+  }, { args: ['--idle-timeout', '1'] }));
+
 test('stderr flood (1 MiB): success, the flood is not in the result', T, () =>
   withFake('stderrflood', async ({ call, client }) => {
     const { obj } = await call({ PROMPT: 'flood please', cd: freshDir() });

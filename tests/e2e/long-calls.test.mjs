@@ -894,3 +894,25 @@ describe('concurrency', () => {
       assert.ok(r2.idx < r3.idx, 'turn 2 answered first');
     }));
 });
+
+describe('unreachable endpoint', () => {
+  test('--idle-timeout ends a call whose codex only retries ("Reconnecting... waiting for network")', T(60000), () =>
+    withSetup({ args: ['--idle-timeout', '3'] }, async (ctx) => {
+      const { m } = ctx;
+      // Nothing listens on the endpoint any more: codex retries forever,
+      // printing a retry notice every few seconds. Those are not progress.
+      await ctx.fake.close();
+      const t0 = Date.now();
+      const token = `tok-dead-${uniq()}`;
+      const reply = await m.call('dead', { PROMPT: 'nobody answers' }, { timeoutMs: 30000, token });
+      const took = Date.now() - t0;
+      const res = resultOf(reply);
+      assert.equal(res.success, false, JSON.stringify(res));
+      assert.match(res.error, /^timed out: codex reported nothing for 3 s/, res.error);
+      assert.match(res.SESSION_ID ?? '', UUID_RE);
+      assert.ok(took < 15000, `ended within 15 s (took ${took} ms)`);
+      const retries = m.progress(token).filter((e) => /^Reconnecting\.\.\. waiting for network/.test(e.msg.params.message));
+      assert.ok(retries.length >= 1, 'the retry notices reached the client as progress');
+      await assertNoneLeft(ctx, 3000, 'after the idle limit');
+    }));
+});

@@ -129,6 +129,24 @@ static void test_reconnect_patterns(void **state)
     assert_false(events_is_reconnect(""));
 }
 
+static void test_retrying_flag(void **state)
+{
+    (void)state;
+    events_state st;
+    events_init(&st, 0);
+    static const char retry[] =
+        "{\"type\":\"error\",\"message\":\"Reconnecting... waiting for network (x)\"}";
+    static const char started[] = "{\"type\":\"turn.started\"}";
+    free(events_feed(&st, retry, sizeof(retry) - 1));
+    assert_true(st.retrying);
+    free(events_feed(&st, started, sizeof(started) - 1));
+    assert_false(st.retrying);
+    free(events_feed(&st, retry, sizeof(retry) - 1));
+    events_overlong(&st, 1 << 24, CODEX_LINE_MAX_BYTES);
+    assert_false(st.retrying);
+    events_free(&st);
+}
+
 static void test_warnings_bounded(void **state)
 {
     (void)state;
@@ -165,7 +183,7 @@ int main(void)
     if (count < 0)
         return 1;
     size_t n = (size_t)count;
-    struct CMUnitTest *tests = calloc(n + 3, sizeof(*tests));
+    struct CMUnitTest *tests = calloc(n + 4, sizeof(*tests));
     for (size_t i = 0; i < n; i++) {
         tests[i].name = names[i];
         tests[i].test_func = test_stream;
@@ -177,7 +195,9 @@ int main(void)
     tests[n + 1].test_func = test_warnings_bounded;
     tests[n + 2].name = "invalid UTF-8 line";
     tests[n + 2].test_func = test_invalid_utf8_line;
-    int rc = _cmocka_run_group_tests("events", tests, n + 3, NULL, NULL);
+    tests[n + 3].name = "retry notices are not progress";
+    tests[n + 3].test_func = test_retrying_flag;
+    int rc = _cmocka_run_group_tests("events", tests, n + 4, NULL, NULL);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(tests);
