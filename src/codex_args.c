@@ -369,7 +369,7 @@ static json_t *wrap(json_t *obj, int is_error, int structured)
 json_t *codex_result_error(const char *error, const char *session_id, int structured)
 {
     /* Paths in messages need not be UTF-8; JSON strings must be. */
-    char *clean = utf8_sanitize(error, strlen(error), strlen(error) * 3 + 1);
+    char *clean = utf8_clean(error);
     json_t *obj = json_pack("{s:b, s:s}", "success", 0, "error", clean);
     free(clean);
     if (session_id)
@@ -391,7 +391,7 @@ json_t *codex_result_build(const events_state *st, const char *error, int includ
     free(joined);
     if (!ok) {
         const char *why = error ? error : st->failure ? st->failure : "codex failed";
-        char *clean = utf8_sanitize(why, strlen(why), strlen(why) * 3 + 1);
+        char *clean = utf8_clean(why);
         json_object_set_new(obj, "error", json_string(clean));
         free(clean);
     }

@@ -200,11 +200,8 @@ static char *reduce_item(events_state *st, const char *phase, json_t *item)
 
 char *events_feed(events_state *st, const char *line, size_t len)
 {
-    size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
-        i++;
     st->retrying = 0;
-    if (i == len)
+    if (blank_line(line, len))
         return NULL; /* a blank line says nothing */
     json_error_t e;
     /* codex escapes NUL bytes of command output as \u0000: keep them. */

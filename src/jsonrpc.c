@@ -84,7 +84,7 @@ json_t *jrpc_result(json_t *id, json_t *result)
 static json_t *error_v(json_t *id, int code, json_t *data, const char *fmt, va_list ap)
 {
     char *text = xvasprintf(fmt, ap);
-    char *clean = utf8_sanitize(text, strlen(text), strlen(text) * 3 + 1);
+    char *clean = utf8_clean(text);
     json_t *error = json_pack("{s:i, s:s}", "code", code, "message", clean);
     if (data)
         json_object_set_new(error, "data", data);

@@ -298,10 +298,7 @@ static void handle_element(mcp_session *s, json_t *value, batch *b)
 void mcp_session_handle_line(mcp_session *s, const char *line, size_t len)
 {
     /* Blank lines between messages are tolerated, not errors. */
-    size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
-        i++;
-    if (i == len)
+    if (blank_line(line, len))
         return;
     json_t *err = NULL;
     json_t *value = jrpc_decode(line, len, &err);

@@ -171,11 +171,24 @@ char *utf8_sanitize(const char *s, size_t len, size_t max)
     return b.data;
 }
 
+char *utf8_clean(const char *s)
+{
+    size_t len = strlen(s);
+    return utf8_sanitize(s, len, len * 3 + 1);
+}
+
+int blank_line(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return 0;
+    return 1;
+}
+
 char *one_line(const char *s, size_t max)
 {
     static const char ellipsis[] = "\xe2\x80\xa6";
-    size_t len = strlen(s);
-    char *clean = utf8_sanitize(s, len, len * 3 + 1);
+    char *clean = utf8_clean(s);
     buf_t b;
     buf_init(&b, max);
     int space = 0, cut = 0;

@@ -35,6 +35,13 @@ int buf_append(buf_t *b, const void *p, size_t n);
  * become spaces, a cut never splits a character. */
 char *utf8_sanitize(const char *s, size_t len, size_t max);
 
+/* utf8_sanitize of a whole NUL-terminated string, with room for every
+ * replacement (each bad byte becomes three). */
+char *utf8_clean(const char *s);
+
+/* Non-zero when the line holds nothing but spaces, tabs and CRs. */
+int blank_line(const char *s, size_t len);
+
 /* One line of at most `max` bytes: whitespace runs folded to one space,
  * trimmed, "…" appended when cut. Result is valid UTF-8. */
 char *one_line(const char *s, size_t max);

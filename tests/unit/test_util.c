@@ -96,6 +96,18 @@ static void test_utf8_sanitize(void **state)
     free(s);
 }
 
+static void test_blank_and_clean(void **state)
+{
+    (void)state;
+    assert_true(blank_line("", 0));
+    assert_true(blank_line(" \t\r ", 4));
+    assert_false(blank_line("  x ", 4));
+    /* every byte invalid: the result still fits, each became U+FFFD */
+    char *s = utf8_clean("\xff\xfe\xfd");
+    assert_string_equal(s, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    free(s);
+}
+
 static void test_one_line(void **state)
 {
     (void)state;
@@ -128,6 +140,7 @@ int main(void)
         cmocka_unit_test(test_lines_split_across_chunks),
         cmocka_unit_test(test_overlong_line_skipped),
         cmocka_unit_test(test_utf8_sanitize),
+        cmocka_unit_test(test_blank_and_clean),
         cmocka_unit_test(test_one_line),
         cmocka_unit_test(test_buf_max),
     };
