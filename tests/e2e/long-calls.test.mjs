@@ -190,14 +190,9 @@ async function setup({ args = [], extraEnv = {}, init = true, codex = codexBin()
   const fake = await startFakeResponses();
   const home = makeCodexHome(fake.url);
   const marker = `CODEX_HOME=${home}`;
-  // An empty HOME: codex snapshots the user's login shell (`bash -lc` sourcing
-  // ~/.bashrc) in a process of its own session at every start; with the
-  // machine's dotfiles that shell may run for seconds (e.g. `pyenv rehash`
-  // waiting for its lock) and outlive a killed codex. The process checks
-  // below must not depend on the dotfiles of the machine running the tests.
-  const userHome = path.join(home, 'user-home');
-  fs.mkdirSync(userHome, { recursive: true });
-  const srv = rawServer(['--codex', codex, '--log-level', 'info', ...args], env(home, { HOME: userHome, ...extraEnv }));
+  // env() gives codex an empty HOME, so the machine's dotfiles (sourced by
+  // codex's login-shell probe) cannot slow it or outlive a killed codex.
+  const srv = rawServer(['--codex', codex, '--log-level', 'info', ...args], env(home, extraEnv));
   const m = mux(srv);
   const ctx = {
     fake,
