@@ -10,6 +10,7 @@
 
 #include "codex_args.h"
 #include "events.h"
+#include "jsonrpc.h"
 #include "linebuf.h"
 #include "log.h"
 #include "mcp.h"
@@ -18,10 +19,16 @@
 static void drop(void *ctx, json_t *msg)
 {
     (void)ctx;
-    /* Every message must serialize: the transport relies on it. */
-    char *s = json_dumps(msg, JSON_COMPACT);
-    if (s == NULL)
+    /* Every message must serialize to one line of valid JSON, as the
+     * transport writes it (raw numbers past jansson's range included). */
+    size_t n;
+    char *s = jrpc_serialize(msg, &n);
+    json_error_t e;
+    json_t *back = json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    if ((back == NULL && strstr(e.text, "overflow") == NULL && strstr(e.text, "too big") == NULL) ||
+        memchr(s, '\n', n - 1) != NULL)
         abort();
+    json_decref(back);
     free(s);
     json_decref(msg);
 }

@@ -115,7 +115,9 @@ static int get_string(json_t *args, const char *name, char **out, char **error)
     if (!json_is_string(v))
         return fail(error, xasprintf("%s must be a string", name));
     if (strlen(json_string_value(v)) != json_string_length(v))
-        return fail(error, xasprintf("%s must not contain NUL characters", name));
+        return fail(error, xasprintf("%s must not contain NUL characters: it is passed to codex "
+                                     "on its command line, which cannot hold one",
+                                     name));
     *out = xstrdup(json_string_value(v));
     return 0;
 }
@@ -262,6 +264,12 @@ int codex_request_parse(json_t *args, codex_request *req, char **error)
             }
             /* A relative path is relative to cd, where Codex works. */
             const char *given = json_string_value(img);
+            if (strlen(given) != json_string_length(img)) {
+                fail(error, xasprintf("image[%zu] must not contain NUL characters: a file path "
+                                      "cannot hold one",
+                                      i));
+                goto bad;
+            }
             char *path = given[0] == '/' ? xstrdup(given) : xasprintf("%s/%s", req->cd, given);
             int bad = stat(path, &st) != 0 || !S_ISREG(st.st_mode);
             if (!bad && (access(path, R_OK) != 0 || realpath(path, resolved) == NULL))

@@ -2,7 +2,14 @@
  * to the error reply the line deserves, and constructors for replies.
  * Ownership: every function returning json_t* returns a new reference the
  * caller owns; `id` arguments are borrowed and increfed when stored, so an
- * id goes back to the client as the very value it sent (int64 exact). */
+ * id goes back to the client as the very value it sent.
+ *
+ * Numbers: MCP types ids and progress tokens as `string | number`. An
+ * integer id is exact through jansson (int64). Any other number in an id,
+ * a cancel's requestId or a progress token (1.5, 1.50, 1e3, -0, or an
+ * integer past int64) is kept as the text the client wrote, in a value only
+ * this module makes and reads (a "raw number"), and written back byte for
+ * byte. Ids are compared as written: 1.5 and 1.50 are two ids. */
 #ifndef CODEXMCP_JSONRPC_H
 #define CODEXMCP_JSONRPC_H
 
@@ -26,14 +33,30 @@ typedef enum {
 
 typedef struct {
     jrpc_kind kind;
-    const char *method; /* borrowed from the message */
+    const char *method; /* borrowed from the message; may hold NUL bytes */
+    size_t method_len;
     json_t *id;         /* borrowed; NULL for notifications */
     json_t *params;     /* borrowed; NULL when absent */
 } jrpc_msg;
 
 /* Decodes one line. Returns the value (object or array) or NULL with
- * *err set to a -32700 reply (invalid JSON, invalid UTF-8, too deep). */
-json_t *jrpc_decode(const char *line, size_t len, json_t **err);
+ * *err set to a -32700 reply (invalid JSON, invalid UTF-8, too deep).
+ * Strings may hold \u0000. *why (may be NULL) gets the reason without any
+ * text of the line, for logs: a line may carry a prompt. */
+json_t *jrpc_decode(const char *line, size_t len, json_t **err, char **why);
+
+/* Non-zero when m's method is exactly `name` (a NUL byte never matches). */
+int jrpc_method_is(const jrpc_msg *m, const char *name);
+/* The value of a string without NUL bytes, else NULL: what may be compared
+ * with strcmp or passed on as a C string. */
+const char *jrpc_string(json_t *v);
+/* A printable copy of a string value for messages: NUL as \u0000, valid
+ * UTF-8. The caller frees it. */
+char *jrpc_string_shown(json_t *v);
+/* Non-zero for a JSON number, raw numbers included. */
+int jrpc_is_number(json_t *v);
+/* A raw number's text, or NULL when v is not one. */
+const char *jrpc_raw_number(json_t *v);
 
 /* Classifies one decoded element (not an array). On JRPC_INVALID, *err is
  * the reply to send (id kept when it was valid, else null). */

@@ -121,9 +121,9 @@ static json_t *handle_initialize(mcp_session *s, json_t *id, json_t *params)
     if (!json_is_string(requested))
         return jrpc_error(id, JRPC_INVALID_PARAMS,
                           "Invalid params: initialize needs params.protocolVersion (a string)");
-    const char *want = json_string_value(requested);
+    const char *want = jrpc_string(requested); /* NULL (a NUL byte): unknown */
     s->version = MCP_LATEST_VERSION;
-    for (size_t i = 0; i < sizeof(known_versions) / sizeof(known_versions[0]); i++)
+    for (size_t i = 0; want && i < sizeof(known_versions) / sizeof(known_versions[0]); i++)
         if (strcmp(want, known_versions[i]) == 0)
             s->version = known_versions[i];
     json_t *info = json_pack("{s:s, s:s, s:s}", "name", s->info.name, "title", "Codex MCP",
@@ -133,7 +133,8 @@ static json_t *handle_initialize(mcp_session *s, json_t *id, json_t *params)
                   "tools", "listChanged", 0, "logging", "serverInfo", info);
     if (s->info.instructions)
         json_object_set_new(result, "instructions", json_string(s->info.instructions));
-    log_msg(LOG_DEBUG, "initialize: client asked for %s, using %s", want, s->version);
+    log_msg(LOG_DEBUG, "initialize: client asked for %s, using %s", want ? want : "(NUL)",
+            s->version);
     return jrpc_result(id, result);
 }
 
@@ -142,8 +143,8 @@ static json_t *handle_tools_list(mcp_session *s, json_t *id, json_t *params)
     json_t *cursor = params ? json_object_get(params, "cursor") : NULL;
     if (cursor != NULL && !json_is_null(cursor) && !json_is_string(cursor))
         return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: cursor must be a string");
-    const char *c = json_is_string(cursor) ? json_string_value(cursor) : NULL;
-    json_t *page = tools_list_page(s->tools, c);
+    const char *c = json_is_string(cursor) ? jrpc_string(cursor) : NULL;
+    json_t *page = json_is_string(cursor) && c == NULL ? NULL : tools_list_page(s->tools, c);
     if (page == NULL)
         return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: unknown cursor");
     return jrpc_result(id, page);
@@ -153,7 +154,7 @@ static json_t *handle_set_level(mcp_session *s, json_t *id, json_t *params)
 {
     json_t *level = params ? json_object_get(params, "level") : NULL;
     log_level lv;
-    if (!json_is_string(level) || log_level_parse(json_string_value(level), &lv) != 0)
+    if (jrpc_string(level) == NULL || log_level_parse(jrpc_string(level), &lv) != 0)
         return jrpc_error(id, JRPC_INVALID_PARAMS,
                           "Invalid params: level must be one of debug, info, notice, warning, "
                           "error, critical, alert, emergency");
@@ -176,17 +177,21 @@ static json_t *handle_tools_call(mcp_session *s, json_t *id, json_t *params, bat
     json_t *name = params ? json_object_get(params, "name") : NULL;
     if (!json_is_string(name))
         return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: tools/call needs params.name");
-    const tool_def *tool = tools_find(s->tools, json_string_value(name));
-    if (tool == NULL)
-        return jrpc_error(id, JRPC_INVALID_PARAMS, "Unknown tool: %s", json_string_value(name));
+    const tool_def *tool = jrpc_string(name) ? tools_find(s->tools, jrpc_string(name)) : NULL;
+    if (tool == NULL) {
+        char *shown = jrpc_string_shown(name);
+        json_t *e = jrpc_error(id, JRPC_INVALID_PARAMS, "Unknown tool: %s", shown);
+        free(shown);
+        return e;
+    }
     json_t *args = json_object_get(params, "arguments");
     if (args != NULL && !json_is_null(args) && !json_is_object(args))
         return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: arguments must be an object");
     json_t *meta = json_object_get(params, "_meta");
     json_t *token = json_is_object(meta) ? json_object_get(meta, "progressToken") : NULL;
-    if (token != NULL && !json_is_string(token) && !json_is_integer(token))
+    if (token != NULL && !json_is_string(token) && !jrpc_is_number(token))
         return jrpc_error(id, JRPC_INVALID_PARAMS,
-                          "Invalid params: _meta.progressToken must be a string or an integer");
+                          "Invalid params: _meta.progressToken must be a string or a number");
 
     mcp_call *c = xcalloc(1, sizeof(*c));
     c->session = s;
@@ -227,9 +232,9 @@ static void handle_cancelled(mcp_session *s, json_t *params)
 
 static void dispatch_notification(mcp_session *s, const jrpc_msg *m)
 {
-    if (strcmp(m->method, "notifications/initialized") == 0)
+    if (jrpc_method_is(m, "notifications/initialized"))
         s->client_initialized = 1;
-    else if (strcmp(m->method, "notifications/cancelled") == 0)
+    else if (jrpc_method_is(m, "notifications/cancelled"))
         handle_cancelled(s, json_is_object(m->params) ? m->params : NULL);
     else
         log_msg(LOG_DEBUG, "notification %s ignored", m->method);
@@ -245,18 +250,18 @@ static json_t *dispatch_request(mcp_session *s, const jrpc_msg *m, batch *b)
     if (find_call(s, id) != NULL)
         return jrpc_error(id, JRPC_INVALID_REQUEST,
                           "Invalid Request: id is already in use by a request in flight");
-    if (strcmp(m->method, "ping") == 0)
+    if (jrpc_method_is(m, "ping"))
         return jrpc_result(id, json_object());
-    if (strcmp(m->method, "initialize") == 0)
+    if (jrpc_method_is(m, "initialize"))
         return handle_initialize(s, id, params);
     if (s->version == NULL)
         return jrpc_error(id, JRPC_INVALID_REQUEST,
                           "Invalid Request: server not initialized; send initialize first");
-    if (strcmp(m->method, "tools/list") == 0)
+    if (jrpc_method_is(m, "tools/list"))
         return handle_tools_list(s, id, params);
-    if (strcmp(m->method, "tools/call") == 0)
+    if (jrpc_method_is(m, "tools/call"))
         return handle_tools_call(s, id, params, b);
-    if (strcmp(m->method, "logging/setLevel") == 0) {
+    if (jrpc_method_is(m, "logging/setLevel")) {
         json_t *reply = handle_set_level(s, id, params);
         if (json_object_get(reply, "result") != NULL) {
             /* The reply goes first, then the record that confirms it. */
@@ -267,7 +272,12 @@ static json_t *dispatch_request(mcp_session *s, const jrpc_msg *m, batch *b)
         }
         return reply;
     }
-    return jrpc_error(id, JRPC_METHOD_NOT_FOUND, "Method not found: %s", m->method);
+    json_t *name = json_stringn(m->method, m->method_len);
+    char *shown = jrpc_string_shown(name);
+    json_t *e = jrpc_error(id, JRPC_METHOD_NOT_FOUND, "Method not found: %s", shown);
+    free(shown);
+    json_decref(name);
+    return e;
 }
 
 static void handle_element(mcp_session *s, json_t *value, batch *b)
@@ -301,10 +311,12 @@ void mcp_session_handle_line(mcp_session *s, const char *line, size_t len)
     if (blank_line(line, len))
         return;
     json_t *err = NULL;
-    json_t *value = jrpc_decode(line, len, &err);
+    char *why = NULL;
+    json_t *value = jrpc_decode(line, len, &err, &why);
     if (value == NULL) {
-        log_msg(LOG_WARNING, "malformed line: %s",
-                json_string_value(json_object_get(json_object_get(err, "error"), "message")));
+        /* Never the text of the line: it may be a prompt. */
+        log_msg(LOG_WARNING, "malformed line of %zu bytes: %s", len, why);
+        free(why);
         s->send(s->send_ctx, err);
         return;
     }

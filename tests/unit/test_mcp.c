@@ -5,9 +5,11 @@
  *   > @oversized N  a line of N bytes was dropped by the transport
  *   > @finish ID  the test tool "hold" finishes its call with that JSON id
  *   > @reset      a fresh session
- *   < JSON        the next message the session must send; objects and
- *                 arrays match when every member listed is present and
- *                 equal (listed arrays must have the same length)
+ *   < JSON        the next message the session must send, as it is
+ *                 written to stdout and read back; objects and arrays
+ *                 match when every member listed is present and equal
+ *                 (listed arrays must have the same length)
+ *   <raw TEXT     the next message, written to stdout, is exactly TEXT
  *   < @none       nothing further was sent
  *   # comment, blank lines ignored.
  * After each input every message sent must have been expected. */
@@ -186,9 +188,14 @@ static void run_file(const char *path)
             } else if (strncmp(text, "@oversized ", 11) == 0) {
                 mcp_session_handle_oversized(s, (size_t)atol(text + 11), 1024);
             } else if (strncmp(text, "@finish ", 8) == 0) {
-                json_t *id = json_loads(text + 8, JSON_DECODE_ANY, NULL);
-                finish_held(id);
-                json_decref(id);
+                /* Decoded as an id would be, raw numbers included. */
+                char wrapped[256];
+                json_t *err = NULL;
+                int n = snprintf(wrapped, sizeof(wrapped), "{\"id\":%s}", text + 8);
+                json_t *w = jrpc_decode(wrapped, (size_t)n, &err, NULL);
+                assert_non_null(w);
+                finish_held(json_object_get(w, "id"));
+                json_decref(w);
             } else if (strcmp(text, "@reset") == 0) {
                 while (H.nheld)
                     finish_held(mcp_call_id(H.held[0]));
@@ -198,7 +205,7 @@ static void run_file(const char *path)
             } else {
                 mcp_session_handle_line(s, text, strlen(text));
             }
-        } else if (strncmp(line, "< ", 2) == 0) {
+        } else if (strncmp(line, "< ", 2) == 0 || strncmp(line, "<raw ", 5) == 0) {
             const char *text = line + 2;
             if (strcmp(text, "@none") == 0) {
                 if (json_array_size(H.sent) != 0) {
@@ -207,18 +214,28 @@ static void run_file(const char *path)
                 }
                 continue;
             }
-            json_error_t e;
-            json_t *want = json_loads(text, JSON_DECODE_ANY, &e);
-            if (want == NULL)
-                fail_msg("%s:%d: bad expectation: %s", path, lineno, e.text);
             if (json_array_size(H.sent) == 0)
                 fail_msg("%s:%d: expected %s, got nothing", path, lineno, text);
-            json_t *got = json_array_get(H.sent, 0);
-            if (!json_subset(want, got)) {
-                char *g = json_dumps(got, JSON_COMPACT);
-                fail_msg("%s:%d:\n  want %s\n  got  %s", path, lineno, text, g);
-            }
+            /* What the client reads: the message as the transport writes it. */
+            size_t glen;
+            char *g = jrpc_serialize(json_array_get(H.sent, 0), &glen);
+            g[--glen] = '\0';
             json_array_remove(H.sent, 0);
+            if (strncmp(line, "<raw ", 5) == 0) {
+                if (strcmp(g, line + 5) != 0)
+                    fail_msg("%s:%d:\n  want %s\n  got  %s", path, lineno, line + 5, g);
+                free(g);
+                continue;
+            }
+            json_error_t e;
+            json_t *want = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+            if (want == NULL)
+                fail_msg("%s:%d: bad expectation: %s", path, lineno, e.text);
+            json_t *got = json_loadb(g, glen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+            if (got == NULL || !json_subset(want, got))
+                fail_msg("%s:%d:\n  want %s\n  got  %s", path, lineno, text, g);
+            free(g);
+            json_decref(got);
             json_decref(want);
         } else {
             fail_msg("%s:%d: unknown line", path, lineno);
