@@ -7,9 +7,11 @@ WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wm
 ifdef WERROR
 WARN    += -Werror
 endif
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+# Read by the recipes, not when the Makefile is parsed: `make demo` and `make test` parse it
+# before their install step has put libuv, jansson and cmocka there.
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 BUILD   ?= build
 SRCS    := $(wildcard src/*.c)
@@ -21,31 +23,57 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps test test-unit test-e2e test-asan fuzz demo bench clean help format
+.PHONY: all deps need-pkgs need-cmocka test test-unit test-e2e test-asan fuzz demo bench clean \
+        help format
 
 all: $(BUILD)/codexmcp
 
+## make deps: install what is missing (every target below does it first; plain make does not)
+DEPS_CMD ?= scripts/install-deps.sh
 deps:
-	@scripts/install-deps.sh
+	@$(DEPS_CMD)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+# The targets that install first. When one of them is asked for, the install step runs before
+# anything is compiled or linked: every compile and link waits for need-pkgs, which waits for deps.
+# Plain `make` never installs.
+INSTALL_FIRST := deps demo test test-unit test-e2e test-asan fuzz bench
+ifneq ($(filter $(INSTALL_FIRST),$(MAKECMDGOALS)),)
+need-pkgs need-cmocka: | deps
+endif
+
+# One clear message, instead of hundreds of compiler errors, when a library is missing.
+check_pkgs = @missing=$$(if command -v pkg-config >/dev/null 2>&1; then \
+	    for p in $(1); do pkg-config --exists $$p 2>/dev/null || printf ' %s' $$p; done; \
+	    else printf ' pkg-config'; fi); \
+	if [ -n "$$missing" ]; then \
+	    echo "codexmcp: missing$$missing: run \`make deps\` first (it installs what is missing)." >&2; \
+	    exit 1; \
+	fi
+need-pkgs:
+	$(call check_pkgs,$(PKGS))
+need-cmocka:
+	$(call check_pkgs,cmocka)
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj need-pkgs
 	$(CC) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -MMD -c $< -o $@
 
 $(BUILD)/obj $(BUILD)/unit:
 	@mkdir -p $@
 
-$(BUILD)/codexmcp: $(OBJS)
+$(BUILD)/codexmcp: $(OBJS) | need-pkgs
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(OBJS) $(PKG_LIBS) $(LDFLAGS) -o $@
 
-$(BUILD)/unit/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/unit
+$(BUILD)/unit/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/unit need-pkgs need-cmocka
 	$(CC) $(WARN) -Wno-missing-prototypes $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -iquote src $< \
 	    $(LIB_OBJS) $(PKG_LIBS) $(CMOCKA_LIBS) $(LDFLAGS) -o $@
 
 test-unit: deps $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do (cd tests/unit && ../../$$t); done
 
+# The e2e files to run (scripts/check-fresh-build.sh runs one).
+E2E ?= *.test.mjs
 test-e2e: deps $(BUILD)/codexmcp
-	cd tests/e2e && CODEXMCP_BIN=$(abspath $(BUILD)/codexmcp) node --test --test-concurrency=2 *.test.mjs
+	cd tests/e2e && CODEXMCP_BIN=$(abspath $(BUILD)/codexmcp) node --test --test-concurrency=2 $(E2E)
 
 ## make test: every test (unit, then end to end)
 test: deps
@@ -71,7 +99,7 @@ demo: deps all
 
 ## make fuzz: the libFuzzer target over request lines and codex lines, FUZZ_SECONDS (default 60)
 FUZZ_SECONDS ?= 60
-fuzz: deps
+fuzz: deps need-pkgs
 	@mkdir -p build-fuzz/corpus
 	clang $(WARN) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined $(PKG_CFLAGS) -iquote src fuzz/fuzz_input.c $(LIB_SRCS) \
@@ -79,7 +107,7 @@ fuzz: deps
 	@build-fuzz/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
 	    -artifact_prefix=build-fuzz/ build-fuzz/corpus fuzz/corpus >build-fuzz/fuzz.log 2>&1; \
 	    rc=$$?; tail -n 4 build-fuzz/fuzz.log; \
-	    if [ $$rc -ne 0 ]; then grep -A30 ERROR build-fuzz/fuzz.log; echo "fuzz: crash (see build-fuzz/)"; fi; \
+	    if [ $$rc -ne 0 ]; then grep -A30 -E 'ERROR|runtime error' build-fuzz/fuzz.log; echo "fuzz: crash (see build-fuzz/)"; fi; \
 	    exit $$rc
 
 ## make bench: call latency next to codex exec, start-up time and memory

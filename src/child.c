@@ -19,6 +19,8 @@
 #include "log.h"
 #include "util.h"
 
+extern char **environ;
+
 /* Time to wait for the pipes to reach EOF once the process is gone: a
  * grandchild that left the group may hold them open. */
 #define DRAIN_AFTER_EXIT_MS 2000u
@@ -30,6 +32,10 @@ typedef struct {
 
 struct child {
     uv_process_t proc;
+    char marker[64];          /* "CODEXMCP_CALL_<our pid>=<n>": in the child's environment */
+    unsigned long long start; /* the child's start time, 0 if unknown */
+    int paused;               /* stdout not read: the client is behind */
+    int drain_started;
     uv_pipe_t in, out, err;
     uv_timer_t timer; /* SIGKILL after the grace period; drain after exit */
     uv_write_t write_req;
@@ -41,7 +47,7 @@ struct child {
     void *ctx;
     int pid;
     int exited, out_eof, err_eof, closing;
-    int terminating; /* SIGTERM sent, SIGKILL timer running */
+    int terminating;  /* SIGTERM sent, SIGKILL timer running */
     proc_ref *strays; /* descendants outside the group, seen when signalled */
     size_t nstrays;
     int handles_open;
@@ -73,63 +79,117 @@ static int proc_stat(int pid, int *ppid, unsigned long long *start)
     return 0;
 }
 
-/* Codex starts some processes in sessions of their own (its login-shell
- * probe, unsandboxed commands), outside its process group. While codex
- * lives they are found through their parent links in /proc. */
-static void kill_descendants(child *c, int sig)
+/* Does the environment of pid hold exactly `entry`? */
+static int environ_has(int pid, const char *entry)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;                    /* gone, or another user's */
+    size_t elen = strlen(entry) + 1; /* with its NUL */
+    char buf[8192];
+    size_t have = 0;
+    int found = 0;
+    /* Entries are NUL-terminated; a window of the last bytes keeps an entry
+     * split across two reads whole. */
+    for (;;) {
+        size_t n = fread(buf + have, 1, sizeof(buf) - have, f);
+        have += n;
+        const char *p = buf, *end = buf + have;
+        const char *nul;
+        while ((nul = memchr(p, '\0', (size_t)(end - p))) != NULL) {
+            if ((size_t)(nul - p) + 1 == elen && memcmp(p, entry, elen) == 0) {
+                found = 1;
+                break;
+            }
+            p = nul + 1;
+        }
+        if (found || n == 0)
+            break;
+        have = (size_t)(end - p);
+        if (have == sizeof(buf))
+            have = 0; /* one entry longer than the window: not ours */
+        memmove(buf, p, have);
+    }
+    fclose(f);
+    return found;
+}
+
+/* Signals every process of this call outside its process group, and
+ * remembers each one: codex starts some processes in sessions of their own
+ * (its login-shell probe, unsandboxed commands, a `setsid` dev server).
+ * While codex lives they hang off it in /proc; once their parent is gone
+ * (codex, or a shell that started them in the background) they hang off
+ * init, and the marker codex passed on in their environment tells them.
+ * Only processes started after codex are read for the marker. Returns how
+ * many processes were signalled that had not been before. */
+static size_t sweep(child *c, int sig)
 {
     DIR *d = opendir("/proc");
     if (d == NULL)
-        return;
+        return 0;
     size_t n = 0, cap = 256;
     proc_ref *procs = xmalloc(cap * sizeof(*procs));
     int *parents = xmalloc(cap * sizeof(*parents));
     struct dirent *de;
+    int self = (int)getpid();
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] < '1' || de->d_name[0] > '9')
             continue;
-        int ppid;
+        int pid = atoi(de->d_name), ppid;
         unsigned long long start;
-        if (proc_stat(atoi(de->d_name), &ppid, &start) != 0)
+        if (pid == self || proc_stat(pid, &ppid, &start) != 0)
             continue;
         if (n == cap) {
             cap *= 2;
             procs = xrealloc(procs, cap * sizeof(*procs));
             parents = xrealloc(parents, cap * sizeof(*parents));
         }
-        procs[n].pid = atoi(de->d_name);
+        procs[n].pid = pid;
         procs[n].start = start;
         parents[n] = ppid;
         n++;
     }
     closedir(d);
-    /* Breadth first from codex; each process has one parent, so each is
-     * added at most once. */
+    /* Breadth first from codex while it lives; each process has one
+     * parent, so each is added at most once. */
+    char *in = xcalloc(n + 1, 1);
     size_t *tree = xmalloc((n + 1) * sizeof(size_t));
     size_t nt = 0;
-    for (size_t k = 0; k < n; k++)
-        if (parents[k] == c->pid)
-            tree[nt++] = k;
-    for (size_t i = 0; i < nt; i++)
+    if (!c->exited) {
         for (size_t k = 0; k < n; k++)
-            if (parents[k] == procs[tree[i]].pid && nt < n)
-                tree[nt++] = k;
+            if (parents[k] == c->pid && procs[k].pid != c->pid)
+                in[k] = 1, tree[nt++] = k;
+        for (size_t i = 0; i < nt; i++)
+            for (size_t k = 0; k < n; k++)
+                if (!in[k] && parents[k] == procs[tree[i]].pid)
+                    in[k] = 1, tree[nt++] = k;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (!in[k] && procs[k].pid != c->pid && c->start && procs[k].start >= c->start &&
+            environ_has(procs[k].pid, c->marker))
+            in[k] = 1, tree[nt++] = k;
+    size_t fresh = 0;
     for (size_t i = 0; i < nt; i++) {
         proc_ref p = procs[tree[i]];
         kill(p.pid, sig);
-        /* Remembered: once codex is gone they hang off init, out of reach
-         * of this walk, and one may have ignored SIGTERM. */
+        /* Remembered: one may have ignored SIGTERM, and after codex is gone
+         * the tree walk no longer reaches it. */
         size_t k = 0;
         while (k < c->nstrays && c->strays[k].pid != p.pid)
             k++;
         if (k == c->nstrays) {
             c->strays = xrealloc(c->strays, (c->nstrays + 1) * sizeof(*c->strays));
             c->strays[c->nstrays++] = p;
+            fresh++;
         }
     }
     free(tree);
+    free(in);
     free(parents);
     free(procs);
+    return fresh;
 }
 
 /* SIGKILL to the remembered strays that are still the same processes (a
@@ -150,10 +210,12 @@ static void kill_group(child *c, int sig)
     if (c->pid <= 0)
         return;
 #ifdef __linux__
-    if (!c->exited)
-        kill_descendants(c, sig);
-    else if (sig == SIGKILL)
+    if (c->exited && sig == SIGKILL)
         kill_strays(c);
+    /* Once codex is gone nothing of its call may stay. A stray may be
+     * forking as it is killed: sweep until a pass finds nothing new. */
+    for (int pass = 0; pass < 8 && sweep(c, sig) > 0 && c->exited; pass++)
+        ;
 #endif
     int rc = uv_kill(-c->pid, sig);
     if (rc < 0 && rc != UV_ESRCH)
@@ -250,6 +312,8 @@ static void err_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void drain_timeout(uv_timer_t *t)
 {
     child *c = t->data;
+    if (c->paused)
+        return; /* what is in the pipe is wanted: the timer restarts on resume */
     log_msg(LOG_WARNING, "codex pid %d exited but its output pipes stayed open; closing them",
             c->pid);
     if (!c->out_eof) {
@@ -266,10 +330,14 @@ static void exit_cb(uv_process_t *p, int64_t status, int term_signal)
     c->exited = 1;
     c->exit_status = status;
     c->term_signal = term_signal;
-    /* Whatever codex left behind in its group goes with it. */
+    /* Whatever codex left behind, in its group or not, goes with it: that is
+     * also what lets its stdout reach EOF at once. */
     kill_group(c, SIGKILL);
     uv_timer_stop(&c->timer);
-    uv_timer_start(&c->timer, drain_timeout, DRAIN_AFTER_EXIT_MS, 0);
+    if (!c->paused) {
+        c->drain_started = 1;
+        uv_timer_start(&c->timer, drain_timeout, DRAIN_AFTER_EXIT_MS, 0);
+    }
     maybe_done(c);
 }
 
@@ -351,17 +419,35 @@ int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char 
     stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
     stdio[2].data.stream = (uv_stream_t *)&c->err;
 
+    /* The marker names this call in the environment of everything codex
+     * starts (see sweep). The name carries our pid, so a codexmcp run by a
+     * codex keeps the marker of its own parent's call. */
+    static unsigned long seq;
+    snprintf(c->marker, sizeof(c->marker), "CODEXMCP_CALL_%ld=%lu", (long)getpid(), ++seq);
+    size_t nenv = 0;
+    while (environ[nenv])
+        nenv++;
+    char **env = xcalloc(nenv + 2, sizeof(char *));
+    size_t name_len = (size_t)(strchr(c->marker, '=') - c->marker) + 1;
+    size_t ne = 0;
+    for (size_t i = 0; i < nenv; i++)
+        if (strncmp(environ[i], c->marker, name_len) != 0)
+            env[ne++] = environ[i];
+    env[ne++] = c->marker;
+
     uv_process_options_t opts;
     memset(&opts, 0, sizeof(opts));
     opts.exit_cb = exit_cb;
     opts.file = full[0];
     opts.args = full;
+    opts.env = env;
     opts.cwd = cwd;
     opts.flags = UV_PROCESS_DETACHED; /* setsid: its own process group */
     opts.stdio_count = 3;
     opts.stdio = stdio;
     int rc = uv_spawn(loop, &c->proc, &opts);
     free(full);
+    free(env);
     if (rc < 0) {
         /* The handles must be closed even after a failed spawn; the child
          * frees itself once they are, without an on_exit. */
@@ -375,6 +461,11 @@ int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char 
         return rc;
     }
     c->pid = c->proc.pid;
+#ifdef __linux__
+    int parent;
+    if (proc_stat(c->pid, &parent, &c->start) != 0)
+        c->start = 0;
+#endif
     uv_read_start((uv_stream_t *)&c->out, alloc_cb, out_read);
     uv_read_start((uv_stream_t *)&c->err, alloc_cb, err_read);
     c->input = xmalloc(input_len ? input_len : 1);
@@ -423,6 +514,22 @@ int child_pid(const child *c)
     return c->pid;
 }
 
+void child_pause_output(child *c, int paused)
+{
+    if (c->paused == paused || c->out_eof || c->closing)
+        return;
+    c->paused = paused;
+    if (paused) {
+        uv_read_stop((uv_stream_t *)&c->out);
+        return;
+    }
+    uv_read_start((uv_stream_t *)&c->out, alloc_cb, out_read);
+    if (c->exited && !c->drain_started) {
+        c->drain_started = 1;
+        uv_timer_start(&c->timer, drain_timeout, DRAIN_AFTER_EXIT_MS, 0);
+    }
+}
+
 int child_exec_main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -440,15 +547,22 @@ int child_exec_main(int argc, char **argv)
     return 127;
 }
 
+/* The path as found, made absolute but not resolved through symlinks: a
+ * launcher that picks what to run from its name (volta's shim, busybox-style
+ * multi-call binaries) must see the name it was found by in argv[0]. */
 static char *check_exec(const char *path)
 {
     struct stat st;
-    char resolved[PATH_MAX];
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0)
         return NULL;
-    if (realpath(path, resolved) == NULL)
+    if (path[0] == '/')
+        return xstrdup(path);
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
         return NULL;
-    return xstrdup(resolved);
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    return xasprintf("%s/%s", cwd, path);
 }
 
 char *child_find_executable(const char *name)

@@ -9,6 +9,11 @@
  * spawn has no hook between fork and exec, and the flag survives exec, so
  * codex dies with codexmcp even when codexmcp is killed with SIGKILL.
  *
+ * Every process of the call, in its group or not, is ended with it when
+ * codex exits, however it exits: the child's environment carries a marker
+ * (CODEXMCP_CALL_<pid>=<n>) that tells its processes in /proc even after
+ * they were re-parented to init.
+ *
  * Ownership: child_spawn creates; the child frees itself after on_exit
  * returns (its handles closed, every stdout line delivered). */
 #ifndef CODEXMCP_CHILD_H
@@ -39,6 +44,9 @@ int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char 
 void child_terminate(child *c, unsigned grace_ms);
 /* SIGKILL to the group now. */
 void child_kill(child *c);
+/* Stops (1) or resumes (0) reading the child's stdout; the child then waits
+ * on its own pipe. Its stderr is still read (only a tail is kept). */
+void child_pause_output(child *c, int paused);
 int child_pid(const child *c);
 
 /* The main() of a CHILD_EXEC_FLAG invocation: argv[2] is the parent's pid,
@@ -46,7 +54,8 @@ int child_pid(const child *c);
 int child_exec_main(int argc, char **argv);
 
 /* Finds `name` on PATH (or checks it, if it has a '/'). Returns a new
- * absolute path of an executable file, or NULL. */
+ * absolute path of an executable file, as found: symlinks are not
+ * resolved, so argv[0] keeps the name. NULL when there is none. */
 char *child_find_executable(const char *name);
 
 #endif

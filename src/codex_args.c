@@ -274,13 +274,29 @@ int codex_request_parse(json_t *args, codex_request *req, char **error)
             int bad = stat(path, &st) != 0 || !S_ISREG(st.st_mode);
             if (!bad && (access(path, R_OK) != 0 || realpath(path, resolved) == NULL))
                 bad = 2;
-            free(path);
             if (bad) {
+                free(path);
                 fail(error, xasprintf("image[%zu] \"%s\" is not %s", i, given,
                                       bad == 1 ? "an existing file" : "readable"));
                 goto bad;
             }
-            req->images[req->nimages++] = xstrdup(resolved);
+            /* codex splits every --image value at commas, with no escape
+             * (REFERENCE 2.5): "a,b.png" would be read as "a" and "b.png",
+             * and the turn would go on without the image. */
+            const char *pass = strchr(resolved, ',') == NULL ? resolved
+                               : strchr(path, ',') == NULL   ? path
+                                                             : NULL;
+            if (pass == NULL) {
+                free(path);
+                fail(error, xasprintf("image[%zu] \"%s\": codex cannot take an image path with a "
+                                      "comma (it splits --image values at commas and would read "
+                                      "the pieces as separate files). Rename the file, or pass a "
+                                      "link to it whose path has no comma.",
+                                      i, given));
+                goto bad;
+            }
+            req->images[req->nimages++] = xstrdup(pass);
+            free(path);
         }
     }
 
@@ -404,7 +420,7 @@ json_t *codex_result_build(const events_state *st, const char *error, int includ
         free(clean);
     }
     if (include_all && st->all_messages)
-        json_object_set(obj, "all_messages", st->all_messages);
+        json_object_set_new(obj, "all_messages", events_all_messages(st));
     if (st->usage)
         json_object_set(obj, "usage", st->usage);
     /* Warnings, less the cause already given as the error. */

@@ -25,7 +25,9 @@ void events_free(events_state *st)
     free(st->failure);
     free(st->last_error);
     json_decref(st->agent_messages);
+    json_decref(st->agent_last);
     json_decref(st->all_messages);
+    json_decref(st->all_last);
     json_decref(st->usage);
     json_decref(st->warnings);
     memset(st, 0, sizeof(*st));
@@ -132,6 +134,48 @@ static char *describe_file_change(json_t *item)
     return b.data ? b.data : xstrdup("file change");
 }
 
+/* The first messages up to the bound, then only the newest. */
+static void keep_message(events_state *st, json_t *text)
+{
+    size_t n = json_string_length(text);
+    if (st->agent_last == NULL && st->agent_bytes + n <= AGENT_MESSAGES_KEEP_BYTES) {
+        json_array_append(st->agent_messages, text);
+        st->agent_bytes += n;
+        return;
+    }
+    if (st->agent_last != NULL) {
+        if (st->agent_dropped++ == 0)
+            events_warn(st,
+                        "agent messages past the first %u bytes are not kept, only the last "
+                        "one; the cut is marked in agent_messages",
+                        AGENT_MESSAGES_KEEP_BYTES);
+        st->agent_dropped_bytes += json_string_length(st->agent_last);
+        json_decref(st->agent_last);
+    }
+    st->agent_last = json_incref(text);
+}
+
+/* The first events up to the bound, then only the newest. */
+static void keep_event(events_state *st, json_t *ev, size_t len)
+{
+    if (st->all_last == NULL && st->all_bytes + len <= ALL_MESSAGES_KEEP_BYTES) {
+        json_array_append(st->all_messages, ev);
+        st->all_bytes += len;
+        return;
+    }
+    if (st->all_last != NULL) {
+        if (st->all_dropped++ == 0)
+            events_warn(st,
+                        "all_messages keeps the events of the first %u bytes of codex output "
+                        "and the last event; the cut is marked",
+                        ALL_MESSAGES_KEEP_BYTES);
+        st->all_dropped_bytes += st->all_last_bytes;
+        json_decref(st->all_last);
+    }
+    st->all_last = json_incref(ev);
+    st->all_last_bytes = len;
+}
+
 /* item.started / item.updated / item.completed */
 static char *reduce_item(events_state *st, const char *phase, json_t *item)
 {
@@ -150,7 +194,7 @@ static char *reduce_item(events_state *st, const char *phase, json_t *item)
         json_t *text = json_object_get(item, "text");
         if (!completed || !json_is_string(text))
             return NULL;
-        json_array_append(st->agent_messages, text);
+        keep_message(st, text);
         return xasprintf("message: %s", json_string_value(text));
     }
     if (strcmp(type, "reasoning") == 0) {
@@ -215,7 +259,7 @@ char *events_feed(events_state *st, const char *line, size_t len)
     }
     st->events++;
     if (st->keep_all)
-        json_array_append(st->all_messages, ev);
+        keep_event(st, ev, len);
     const char *type = str_field(ev, "type");
     char *progress = NULL;
     if (type == NULL) {
@@ -268,6 +312,36 @@ char *events_joined_messages(const events_state *st, size_t *len)
             buf_append(&b, "\n\n", 2);
         buf_append(&b, json_string_value(m), json_string_length(m));
     }
+    if (st->agent_dropped > 0) {
+        char *cut = xasprintf("%s[codexmcp: %zu agent messages (%zu bytes) not kept here: over "
+                              "the limit of %u bytes]",
+                              b.len ? "\n\n" : "", st->agent_dropped, st->agent_dropped_bytes,
+                              AGENT_MESSAGES_KEEP_BYTES);
+        buf_append(&b, cut, strlen(cut));
+        free(cut);
+    }
+    if (st->agent_last) {
+        if (b.len)
+            buf_append(&b, "\n\n", 2);
+        buf_append(&b, json_string_value(st->agent_last), json_string_length(st->agent_last));
+    }
     *len = b.len;
     return b.data ? b.data : xstrdup("");
+}
+
+json_t *events_all_messages(const events_state *st)
+{
+    if (st->all_messages == NULL)
+        return NULL;
+    if (st->all_last == NULL)
+        return json_incref(st->all_messages);
+    json_t *all = json_array();
+    json_array_extend(all, st->all_messages);
+    if (st->all_dropped > 0)
+        json_array_append_new(all, json_pack("{s:s, s:I, s:I, s:s}", "type", "codexmcp.not_kept",
+                                             "events", (json_int_t)st->all_dropped, "bytes",
+                                             (json_int_t)st->all_dropped_bytes, "reason",
+                                             "over the limit of what one result keeps in memory"));
+    json_array_append(all, st->all_last);
+    return all;
 }

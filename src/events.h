@@ -1,7 +1,10 @@
 /* The codex event reducer, pure: folds the JSONL lines of one
  * `codex exec --json` run into the facts a result needs (session id,
  * agent messages, usage, warnings, terminal state) and describes each
- * meaningful event in one short line for progress notifications.
+ * meaningful event in one short line for progress notifications. What it
+ * keeps is bounded whatever codex prints (limits.h: *_KEEP_BYTES): past
+ * the bound only the newest message and event are kept, and the cut is
+ * marked where it is.
  * Ownership: the state owns everything in it; events_free releases it. */
 #ifndef CODEXMCP_EVENTS_H
 #define CODEXMCP_EVENTS_H
@@ -16,11 +19,18 @@ typedef enum {
 } ev_terminal;
 
 typedef struct {
-    char *thread_id;        /* from thread.started; NULL until then */
-    json_t *agent_messages; /* array of strings, in order */
-    json_t *all_messages;   /* array of every event, when keep_all */
-    json_t *usage;          /* usage of turn.completed, or NULL */
-    json_t *warnings;       /* array of strings, at most WARNINGS_MAX */
+    char *thread_id;                           /* from thread.started; NULL until then */
+    json_t *agent_messages;                    /* array of strings, in order, the first ones */
+    size_t agent_bytes;                        /* their length */
+    json_t *agent_last;                        /* the newest message once the kept ones are full */
+    size_t agent_dropped, agent_dropped_bytes; /* between the two */
+    json_t *all_messages;                      /* array of the first events, when keep_all */
+    size_t all_bytes;                          /* codex output they came from */
+    json_t *all_last;                          /* the newest event once all_messages is full */
+    size_t all_last_bytes;
+    size_t all_dropped, all_dropped_bytes; /* between the two */
+    json_t *usage;                         /* usage of turn.completed, or NULL */
+    json_t *warnings;                      /* array of strings, at most WARNINGS_MAX */
     size_t warnings_dropped;
     ev_terminal terminal;
     char *failure;    /* message of turn.failed */
@@ -48,5 +58,8 @@ int events_is_reconnect(const char *message);
 /* The agent messages joined by a blank line (new string; *len is its
  * length, which counts NUL bytes a message may contain). */
 char *events_joined_messages(const events_state *st, size_t *len);
+/* Every event kept, with a marker object where events were not kept (new
+ * reference), or NULL without keep_all. */
+json_t *events_all_messages(const events_state *st);
 
 #endif

@@ -1,9 +1,12 @@
 /* The job runner: queue, limits, timers, cancel, results. */
 #include "jobs.h"
 
+#include <ctype.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "child.h"
 #include "events.h"
@@ -25,7 +28,11 @@ typedef struct job {
     char *stop_error; /* why we stopped it: time limit, idle limit */
     uv_timer_t deadline, idle, post_turn;
     int timers_open;
-    long queue_pos_sent; /* last "queued: N ahead" sent; -1: none */
+    char *session_key;      /* the SESSION_ID as compared: UUIDs in lower case */
+    long queue_entry_pos;   /* position when it was queued */
+    long queue_pos_sent;    /* last position sent */
+    int queue_steps;        /* positions sent after the first */
+    uint64_t queue_sent_ms; /* when the last one was sent */
     struct job *next;
 } job;
 
@@ -35,6 +42,8 @@ struct jobs {
     job *queue;   /* FIFO of J_QUEUED jobs */
     job *running; /* J_RUNNING jobs */
     unsigned nrunning;
+    size_t nqueued, queued_bytes;
+    int behind; /* the client is not reading: hold codex back (limits.h) */
 };
 
 void jobs_config_default(jobs_config *cfg)
@@ -90,6 +99,7 @@ static void timer_closed(uv_handle_t *h)
     codex_request_free(&jb->req);
     free(jb->codex_path);
     free(jb->stop_error);
+    free(jb->session_key);
     free(jb);
 }
 
@@ -108,7 +118,23 @@ static void job_finish(job *jb, json_t *result)
 
 static const char *session_key(const job *jb)
 {
-    return jb->req.session_id;
+    return jb->session_key;
+}
+
+/* Codex accepts a thread id in any case: "01A2…" and "01a2…" are one
+ * session. Names other than UUIDs are compared as written. */
+static char *session_key_of(const char *id)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    char *key = xstrdup(id);
+    if (strlen(id) != sizeof(shape) - 1)
+        return key;
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == '-' ? id[i] != '-' : !isxdigit((unsigned char)id[i]))
+            return key;
+    for (char *p = key; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return key;
 }
 
 /* Another turn on this session is running: two writers corrupt a session. */
@@ -117,9 +143,15 @@ static int session_busy(const jobs *j, const char *key)
     if (key == NULL)
         return 0;
     for (const job *r = j->running; r; r = r->next) {
-        if ((r->req.session_id && strcmp(r->req.session_id, key) == 0) ||
-            (r->ev.thread_id && strcmp(r->ev.thread_id, key) == 0))
+        if (r->session_key && strcmp(r->session_key, key) == 0)
             return 1;
+        if (r->ev.thread_id) {
+            char *k = session_key_of(r->ev.thread_id);
+            int same = strcmp(k, key) == 0;
+            free(k);
+            if (same)
+                return 1;
+        }
     }
     return 0;
 }
@@ -150,6 +182,7 @@ static void stop_child(job *jb, const char *what)
         jb->stop_error = xasprintf("%s; codex was stopped. Resume the session with its "
                                    "SESSION_ID to continue.",
                                    what);
+    child_pause_output(jb->child, 0); /* read on, so that it can end */
     child_terminate(jb->child, jb->owner->cfg.kill_grace_ms);
 }
 
@@ -176,6 +209,7 @@ static void post_turn_hit(uv_timer_t *t)
     job *jb = t->data;
     log_msg(LOG_INFO, "codex still running %u ms after turn.completed; terminating it",
             POST_TURN_GRACE_MS);
+    child_pause_output(jb->child, 0);
     child_terminate(jb->child, jb->owner->cfg.kill_grace_ms);
 }
 
@@ -237,9 +271,17 @@ static char *exit_error(const job *jb, int64_t status, int sig, const char *tail
     size_t n = strlen(s);
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t'))
         s[--n] = '\0';
-    char *msg =
-        xasprintf("%s before the turn finished (%zu events received)%s%s", how, jb->ev.events,
-                  *s ? ". codex stderr: " : "; codex printed nothing on stderr", s);
+    char *msg;
+    if (strstr(s, "already has an active writer") != NULL)
+        /* Codex locks a session while a process writes it (REFERENCE 2.3):
+         * another codex, outside this server, has it right now. */
+        msg = xasprintf("another process is writing this session right now (%s), so codex "
+                        "could not resume it. Wait until that turn has finished, then call again "
+                        "with this SESSION_ID. codex stderr: %s",
+                        how, s);
+    else
+        msg = xasprintf("%s before the turn finished (%zu events received)%s%s", how, jb->ev.events,
+                        *s ? ". codex stderr: " : "; codex printed nothing on stderr", s);
     free(how);
     free(clean);
     return msg;
@@ -283,16 +325,40 @@ static void on_child_exit(void *ctx, int64_t status, int sig, const char *tail, 
     pump(j);
 }
 
+static void job_fail_early(job *jb, const char *err)
+{
+    json_t *res = codex_result_error(err, jb->req.session_id, mcp_call_structured(jb->call));
+    job_finish(jb, res);
+}
+
 static void job_start(jobs *j, job *jb)
 {
+    /* The call may have waited in the queue: check what can have changed
+     * since its arguments were, so the error names the real cause. */
+    struct stat st;
+    if (stat(jb->req.cd, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        char *err = xasprintf("cd \"%s\" is not an existing directory any more: it was removed or "
+                              "replaced while the call waited in the queue",
+                              jb->req.cd);
+        job_fail_early(jb, err);
+        free(err);
+        return;
+    }
     char **argv = codex_argv_build(&jb->req, jb->codex_path);
     static const child_callbacks cb = {on_child_line, on_child_exit};
     int rc = child_spawn(j->loop, argv, jb->req.cd, jb->req.prompt, jb->req.prompt_len, &cb, jb,
                          &jb->child);
     codex_argv_free(argv);
     if (rc < 0) {
-        char *err = xasprintf("could not start codex (%s): %s", jb->codex_path, uv_strerror(rc));
-        job_finish(jb, codex_result_error(err, NULL, mcp_call_structured(jb->call)));
+        char *err;
+        if (access(jb->codex_path, X_OK) != 0)
+            err = xasprintf("could not start codex: %s is no longer an executable file (%s)",
+                            jb->codex_path, uv_strerror(rc));
+        else if (access(jb->req.cd, X_OK) != 0)
+            err = xasprintf("could not start codex in cd \"%s\": %s", jb->req.cd, uv_strerror(rc));
+        else
+            err = xasprintf("could not start codex (%s): %s", jb->codex_path, uv_strerror(rc));
+        job_fail_early(jb, err);
         free(err);
         return;
     }
@@ -312,29 +378,54 @@ static void job_start(jobs *j, job *jb)
     }
 }
 
-/* Starts what may start, in queue order, and tells the others where they
- * stand. */
+static void queue_progress(jobs *j, job *jb, long pos)
+{
+    jb->queue_pos_sent = pos;
+    jb->queue_sent_ms = uv_now(j->loop);
+    if (session_busy(j, session_key(jb)))
+        progress(jb, "queued: %ld ahead, waiting for the running turn on session %s", pos,
+                 jb->req.session_id);
+    else
+        progress(jb, "queued: %ld ahead (%u running, --max-parallel %u)", pos, j->nrunning,
+                 j->cfg.max_parallel);
+}
+
+/* Starts what may start, in queue order, unless the client is behind; then
+ * tells the waiting calls where they stand when that is worth a line
+ * (limits.h: QUEUE_PROGRESS_*). */
 static void pump(jobs *j)
 {
     job *next;
-    for (job *jb = j->queue; jb && j->nrunning < j->cfg.max_parallel; jb = next) {
+    for (job *jb = j->queue; jb && !j->behind && j->nrunning < j->cfg.max_parallel; jb = next) {
         next = jb->next;
         if (session_busy(j, session_key(jb)))
             continue;
         list_remove(&j->queue, jb);
+        j->nqueued--;
+        j->queued_bytes -= jb->req.prompt_len;
         job_start(j, jb);
     }
     long pos = 0;
+    uint64_t now = uv_now(j->loop);
     for (job *jb = j->queue; jb; jb = jb->next, pos++) {
-        if (jb->queue_pos_sent == pos)
+        if (jb->queue_pos_sent < 0) {
+            jb->queue_entry_pos = pos;
+            queue_progress(j, jb, pos);
             continue;
-        jb->queue_pos_sent = pos;
-        if (session_busy(j, session_key(jb)))
-            progress(jb, "queued: %ld ahead, waiting for the running turn on session %s", pos,
-                     session_key(jb));
-        else
-            progress(jb, "queued: %ld ahead (%u running, --max-parallel %u)", pos, j->nrunning,
-                     j->cfg.max_parallel);
+        }
+        /* The next step: the position falls past another quarter of the
+         * one it entered at. */
+        long step = jb->queue_steps + 1;
+        long mark =
+            jb->queue_entry_pos * (QUEUE_PROGRESS_STEPS + 1 - step) / (QUEUE_PROGRESS_STEPS + 1);
+        if (jb->queue_steps >= QUEUE_PROGRESS_STEPS || pos > mark || pos >= jb->queue_pos_sent ||
+            now - jb->queue_sent_ms < QUEUE_PROGRESS_MIN_MS)
+            continue;
+        while (jb->queue_steps < QUEUE_PROGRESS_STEPS &&
+               pos <= jb->queue_entry_pos * (QUEUE_PROGRESS_STEPS - jb->queue_steps) /
+                          (QUEUE_PROGRESS_STEPS + 1))
+            jb->queue_steps++;
+        queue_progress(j, jb, pos);
     }
 }
 
@@ -342,14 +433,22 @@ void jobs_submit(jobs *j, mcp_call *call, codex_request *req)
 {
     const char *name = j->cfg.codex ? j->cfg.codex : "codex";
     char *path = child_find_executable(name);
-    if (path == NULL) {
-        char *err = xasprintf(
+    char *err = NULL;
+    if (path == NULL)
+        err = xasprintf(
             "the Codex CLI was not found (%s%s). Install it with `npm i -g @openai/codex` and log "
             "in with `codex login`, or point codexmcp at it with --codex PATH or CODEXMCP_CODEX.",
             strchr(name, '/') ? "no executable file at " : "no `codex` on PATH",
             strchr(name, '/') ? name : "");
+    else if (j->nqueued >= JOBS_QUEUE_MAX ||
+             j->queued_bytes + req->prompt_len > JOBS_QUEUE_MAX_BYTES)
+        err = xasprintf("too many calls are waiting (%zu queued, %zu bytes of prompts, behind "
+                        "--max-parallel %u); call again when some have finished",
+                        j->nqueued, j->queued_bytes, j->cfg.max_parallel);
+    if (err) {
         mcp_call_finish(call, codex_result_error(err, req->session_id, mcp_call_structured(call)));
         free(err);
+        free(path);
         codex_request_free(req);
         return;
     }
@@ -359,6 +458,7 @@ void jobs_submit(jobs *j, mcp_call *call, codex_request *req)
     jb->req = *req;
     memset(req, 0, sizeof(*req));
     jb->codex_path = path;
+    jb->session_key = jb->req.session_id ? session_key_of(jb->req.session_id) : NULL;
     jb->state = J_QUEUED;
     jb->queue_pos_sent = -1;
     events_init(&jb->ev, jb->req.return_all_messages);
@@ -369,6 +469,8 @@ void jobs_submit(jobs *j, mcp_call *call, codex_request *req)
     jb->timers_open = 3;
     mcp_call_set_data(call, jb);
     list_append(&j->queue, jb);
+    j->nqueued++;
+    j->queued_bytes += jb->req.prompt_len;
     pump(j);
 }
 
@@ -380,12 +482,37 @@ void jobs_cancel(jobs *j, mcp_call *call)
     jb->cancelled = 1;
     if (jb->state == J_QUEUED) {
         list_remove(&j->queue, jb);
+        j->nqueued--;
+        j->queued_bytes -= jb->req.prompt_len;
         job_finish(jb, codex_result_error("cancelled", NULL, 0));
         pump(j);
         return;
     }
-    if (jb->state == J_RUNNING && jb->child)
+    if (jb->state == J_RUNNING && jb->child) {
+        /* Its output is not wanted any more: let it drain so it ends. */
+        child_pause_output(jb->child, 0);
         child_terminate(jb->child, j->cfg.kill_grace_ms);
+    }
+}
+
+void jobs_set_behind(jobs *j, int behind)
+{
+    j->behind = behind;
+    for (job *jb = j->running; jb; jb = jb->next) {
+        /* A call being stopped is read on: its end is what frees the slot. */
+        if (jb->child == NULL || jb->cancelled || jb->stop_error)
+            continue;
+        child_pause_output(jb->child, behind);
+        /* Codex is not idle while it waits on its pipe. */
+        if (j->cfg.idle_timeout_s > 0 && jb->ev.terminal == EV_RUNNING) {
+            if (behind)
+                uv_timer_stop(&jb->idle);
+            else
+                uv_timer_again(&jb->idle);
+        }
+    }
+    if (!behind)
+        pump(j);
 }
 
 void jobs_kill_now(jobs *j)

@@ -29,6 +29,9 @@ void jobs_submit(jobs *j, mcp_call *call, codex_request *req);
 /* The client cancelled call: a queued job never starts, a running one has
  * its process group terminated. The call is finished either way. */
 void jobs_cancel(jobs *j, mcp_call *call);
+/* The client is behind on its replies (1) or caught up (0): while it is,
+ * running codex processes wait on their stdout and none is started. */
+void jobs_set_behind(jobs *j, int behind);
 /* SIGKILL every running child now (a second shutdown signal). */
 void jobs_kill_now(jobs *j);
 void jobs_free(jobs *j);

@@ -22,7 +22,8 @@
 #define RAW_NUMBER_KEY "codexmcp:number"
 
 enum { P_ID, P_REQUEST_ID, P_TOKEN, P_COUNT };
-static const char *const path_keys[P_COUNT][3] = {
+static const char *const path_keys[P_COUNT][4] = {
+    /* NULL-terminated */
     {"id", NULL, NULL},
     {"params", "requestId", NULL},
     {"params", "_meta", "progressToken"},

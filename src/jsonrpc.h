@@ -35,8 +35,8 @@ typedef struct {
     jrpc_kind kind;
     const char *method; /* borrowed from the message; may hold NUL bytes */
     size_t method_len;
-    json_t *id;         /* borrowed; NULL for notifications */
-    json_t *params;     /* borrowed; NULL when absent */
+    json_t *id;     /* borrowed; NULL for notifications */
+    json_t *params; /* borrowed; NULL when absent */
 } jrpc_msg;
 
 /* Decodes one line. Returns the value (object or array) or NULL with

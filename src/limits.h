@@ -22,11 +22,42 @@
  * panic with backtrace, small enough to put in a tool result. */
 #define STDERR_TAIL_BYTES (64u * 1024u)
 
-/* Bytes of replies queued for a client that does not read its stdout:
- * above the high mark codexmcp stops reading requests, below the low mark
- * it reads again, so a stalled client cannot grow memory without end. */
-#define OUT_QUEUE_HIGH_BYTES (8u * 1024u * 1024u)
+/* Bytes of messages queued for a client that does not read its stdout.
+ * Above OUT_QUEUE_HIGH_BYTES the client is "behind": codexmcp stops reading
+ * the stdout of running codex processes (each then waits on its own pipe),
+ * starts no new one, keeps only the newest progress of each call and
+ * counts log records instead of sending them. It still reads requests, so
+ * a cancel gets through at once. What can still grow the queue then is
+ * replies to requests the client keeps sending while it reads nothing, and
+ * the results of calls already running; past OUT_QUEUE_STOP_BYTES reading
+ * requests stops too. Below OUT_QUEUE_LOW_BYTES everything resumes. */
+#define OUT_QUEUE_HIGH_BYTES (4u * 1024u * 1024u)
+#define OUT_QUEUE_STOP_BYTES (16u * 1024u * 1024u)
 #define OUT_QUEUE_LOW_BYTES (1u * 1024u * 1024u)
+
+/* Calls waiting for a free slot (--max-parallel), and the prompt bytes they
+ * hold. A client that queues more gets an error result at once: memory
+ * stays bounded however many calls it sends. */
+#define JOBS_QUEUE_MAX 4096u
+#define JOBS_QUEUE_MAX_BYTES (256u * 1024u * 1024u)
+
+/* Queue positions ("queued: N ahead") a waiting call is sent: one on
+ * entry, then one each time its position falls past another quarter of
+ * the position it entered at, at most QUEUE_PROGRESS_STEPS times and no
+ * closer than QUEUE_PROGRESS_MIN_MS apart; "started codex" follows. So a
+ * call gets at most 2 + QUEUE_PROGRESS_STEPS queue lines, and the total
+ * grows linearly with the number of calls, not with its square. */
+#define QUEUE_PROGRESS_STEPS 3
+#define QUEUE_PROGRESS_MIN_MS 2000u
+
+/* What one turn's result keeps in memory. Agent messages: the first ones up
+ * to AGENT_MESSAGES_KEEP_BYTES, then only the newest (the answer), with a
+ * marked cut between. all_messages: the events up to
+ * ALL_MESSAGES_KEEP_BYTES of codex output, then only the last one (the
+ * terminal event), with a marker object between. Both are far above what a
+ * client passes to its model (Claude Code: 25,000 tokens). */
+#define AGENT_MESSAGES_KEEP_BYTES (2u * 1024u * 1024u)
+#define ALL_MESSAGES_KEEP_BYTES (2u * 1024u * 1024u)
 
 /* Size of each read from stdin when it is a regular file. */
 #define FILE_READ_CHUNK (64u * 1024u)

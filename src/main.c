@@ -172,6 +172,13 @@ static void on_write_error(void *ctx, int err)
     begin_shutdown(ctx, "stdout closed", 1);
 }
 
+static void on_behind(void *ctx, int behind)
+{
+    app *a = ctx;
+    mcp_session_set_behind(a->session, behind);
+    jobs_set_behind(a->jobs, behind);
+}
+
 static void send_msg(void *ctx, json_t *msg)
 {
     app *a = ctx;
@@ -335,7 +342,7 @@ int main(int argc, char **argv)
     };
     a.session = mcp_session_new(&info, &a.tools, send_msg, &a);
 
-    transport_callbacks cb = {on_line, on_oversized, on_eof, on_write_error};
+    transport_callbacks cb = {on_line, on_oversized, on_eof, on_write_error, on_behind};
     a.tr = transport_new(a.loop, (size_t)max_line, &cb, &a);
 
     static const int signums[3] = {SIGTERM, SIGINT, SIGHUP};

@@ -30,6 +30,7 @@ struct mcp_call {
     const tool_def *tool;
     void *data;
     int cancelled;
+    char *pending; /* newest progress message held while the client is behind */
     mcp_call *next;
 };
 
@@ -43,6 +44,8 @@ struct mcp_session {
     mcp_call *calls;
     size_t ncalls;
     int log_sink_set;
+    int behind;         /* the client is not reading: hold back (limits.h) */
+    size_t log_dropped; /* log records not sent while it was behind */
     void (*on_idle)(void *ctx);
     void *idle_ctx;
 };
@@ -69,6 +72,10 @@ static void batch_maybe_send(mcp_session *s, batch *b)
 static void client_log(void *ctx, log_level level, const char *text)
 {
     mcp_session *s = ctx;
+    if (s->behind) {
+        s->log_dropped++;
+        return;
+    }
     json_t *params = json_pack("{s:s, s:s, s:s}", "level", log_level_name(level), "logger",
                                "codexmcp", "data", text);
     s->send(s->send_ctx, jrpc_notification("notifications/message", params));
@@ -97,6 +104,35 @@ void mcp_session_free(mcp_session *s)
 const char *mcp_session_version(const mcp_session *s)
 {
     return s->version;
+}
+
+static void send_progress(mcp_call *c, const char *line)
+{
+    json_t *params = json_pack("{s:O, s:I, s:s}", "progressToken", c->progress_token, "progress",
+                               c->progress, "message", line);
+    c->session->send(c->session->send_ctx, jrpc_notification("notifications/progress", params));
+}
+
+void mcp_session_set_behind(mcp_session *s, int behind)
+{
+    s->behind = behind;
+    if (behind)
+        return;
+    /* Each call's newest message, in the order of the calls list; a send
+     * may make the client behind again, and then the rest waits. */
+    for (mcp_call *c = s->calls; c && !s->behind; c = c->next) {
+        if (c->pending == NULL)
+            continue;
+        char *line = c->pending;
+        c->pending = NULL;
+        send_progress(c, line);
+        free(line);
+    }
+    if (s->log_dropped > 0 && !s->behind) {
+        size_t n = s->log_dropped;
+        s->log_dropped = 0;
+        log_msg(LOG_WARNING, "%zu log records were not sent while the client was not reading", n);
+    }
 }
 
 size_t mcp_session_inflight(const mcp_session *s)
@@ -409,10 +445,13 @@ void mcp_call_progress(mcp_call *c, const char *message)
         return;
     c->progress += 1;
     char *line = one_line(message, PROGRESS_MESSAGE_MAX);
-    json_t *params = json_pack("{s:O, s:I, s:s}", "progressToken", c->progress_token, "progress",
-                               c->progress, "message", line);
+    if (c->session->behind) {
+        free(c->pending);
+        c->pending = line;
+        return;
+    }
+    send_progress(c, line);
     free(line);
-    c->session->send(c->session->send_ctx, jrpc_notification("notifications/progress", params));
 }
 
 void mcp_call_finish(mcp_call *c, json_t *result)
@@ -433,6 +472,7 @@ void mcp_call_finish(mcp_call *c, json_t *result)
     }
     json_decref(c->id);
     json_decref(c->progress_token);
+    free(c->pending);
     free(c);
     if (s->ncalls == 0 && s->on_idle)
         s->on_idle(s->idle_ctx);

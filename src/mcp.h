@@ -41,6 +41,11 @@ size_t mcp_session_inflight(const mcp_session *s);
 void mcp_session_on_idle(mcp_session *s, void (*fn)(void *ctx), void *ctx);
 /* The negotiated protocol version, or NULL before initialize. */
 const char *mcp_session_version(const mcp_session *s);
+/* The client is behind on its replies (1) or caught up (0). While behind,
+ * progress is lossy: each call keeps only its newest message, sent when the
+ * client catches up; log records are counted, and one record says how many
+ * were dropped. */
+void mcp_session_set_behind(mcp_session *s, int behind);
 
 /* --- for tools: one call in flight --- */
 json_t *mcp_call_id(const mcp_call *c); /* borrowed */
@@ -50,7 +55,8 @@ int mcp_call_cancelled(const mcp_call *c);
 int mcp_call_has_progress(const mcp_call *c);
 /* Sends notifications/progress with a strictly increasing `progress` and
  * `message` shortened to one line; nothing without a progress token, after
- * a cancel, or after the call finished. */
+ * a cancel, or after the call finished. While the client is behind only
+ * the newest message of the call is kept, to be sent when it catches up. */
 void mcp_call_progress(mcp_call *c, const char *message);
 void mcp_call_set_data(mcp_call *c, void *data);
 void *mcp_call_data(const mcp_call *c);

@@ -44,6 +44,7 @@ struct transport {
     char *in_chunk;
     int reading, in_read_pending, eof_sent;
     int paused; /* reading held back while too many replies are queued */
+    int behind; /* reported behind (on_behind(1)) and not caught up yet */
 
     io_kind out_kind;
     union {
@@ -168,11 +169,19 @@ static void maybe_finish_close(transport *t);
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
-/* Backpressure: hold back reading while the client is behind on replies. */
+/* Backpressure, in two steps (limits.h): past the high mark the client is
+ * behind and the producers hold back; past the stop mark reading requests
+ * stops as well. Both end below the low mark. */
 static void queued_add(transport *t, size_t n)
 {
     t->queued_bytes += n;
-    if (t->paused || !t->reading || t->queued_bytes <= OUT_QUEUE_HIGH_BYTES)
+    if (!t->behind && t->queued_bytes > OUT_QUEUE_HIGH_BYTES) {
+        t->behind = 1;
+        log_msg(LOG_WARNING, "the client is not reading (%zu bytes queued); holding codex output",
+                t->queued_bytes);
+        t->cb.on_behind(t->ctx, 1);
+    }
+    if (t->paused || !t->reading || t->queued_bytes <= OUT_QUEUE_STOP_BYTES)
         return;
     t->paused = 1;
     log_msg(LOG_WARNING, "the client is not reading replies (%zu bytes queued); pausing input",
@@ -184,16 +193,23 @@ static void queued_add(transport *t, size_t n)
 static void queued_sub(transport *t, size_t n)
 {
     t->queued_bytes -= n;
-    if (!t->paused || t->queued_bytes >= OUT_QUEUE_LOW_BYTES)
+    if (t->queued_bytes >= OUT_QUEUE_LOW_BYTES)
         return;
-    t->paused = 0;
-    if (!t->reading)
-        return;
-    log_msg(LOG_INFO, "the client caught up; reading input again");
-    if (t->in_kind == IO_STREAM)
-        uv_read_start((uv_stream_t *)&t->in, alloc_cb, read_cb);
-    else if (!t->in_read_pending)
-        file_read_next(t);
+    if (t->paused) {
+        t->paused = 0;
+        if (t->reading) {
+            log_msg(LOG_INFO, "the client caught up; reading input again");
+            if (t->in_kind == IO_STREAM)
+                uv_read_start((uv_stream_t *)&t->in, alloc_cb, read_cb);
+            else if (!t->in_read_pending)
+                file_read_next(t);
+        }
+    }
+    if (t->behind) {
+        t->behind = 0;
+        log_msg(LOG_INFO, "the client caught up; codex output flows again");
+        t->cb.on_behind(t->ctx, 0);
+    }
 }
 
 static void stream_write_cb(uv_write_t *req, int status)

@@ -1,7 +1,10 @@
 /* The stdio transport: reads newline-delimited messages from fd 0 (a pipe,
  * a tty or a regular file: epoll cannot watch regular files, so those are
  * read with uv_fs_read) and writes messages to fd 1 in order without ever
- * blocking the loop. Only this module writes to stdout. */
+ * blocking the loop. Only this module writes to stdout. It counts the bytes
+ * the client has not taken yet: past OUT_QUEUE_HIGH_BYTES it reports the
+ * client behind (the rest of codexmcp then stops producing), past
+ * OUT_QUEUE_STOP_BYTES it also stops reading requests (limits.h). */
 #ifndef CODEXMCP_TRANSPORT_H
 #define CODEXMCP_TRANSPORT_H
 
@@ -16,6 +19,10 @@ typedef struct {
     void (*on_eof)(void *ctx);
     /* stdout failed (EPIPE: the client is gone); later sends are dropped. */
     void (*on_write_error)(void *ctx, int err);
+    /* The client fell behind on its replies (behind = 1: more than
+     * OUT_QUEUE_HIGH_BYTES queued) or caught up again (behind = 0: below
+     * OUT_QUEUE_LOW_BYTES). May be called from inside transport_send. */
+    void (*on_behind)(void *ctx, int behind);
 } transport_callbacks;
 
 typedef struct transport transport;

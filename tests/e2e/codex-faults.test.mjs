@@ -6,11 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectSdk, withTimeout } from './lib/mcp.mjs';
+import { connectSdk, rawServer, withTimeout } from './lib/mcp.mjs';
+import { pollUntil } from './lib/procs.mjs';
 import { tempTree } from './lib/tmp.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FAKE_CODEX = path.join(here, 'fixtures', 'fake-codex.mjs');
+const FAST_CODEX = path.join(here, 'fixtures', 'fast-codex.sh');
 const FAKE_THREAD = '01a20a0c-0000-7000-8000-000000000001';
 const FAKE_USAGE = { input_tokens: 10, cached_input_tokens: 0, cache_write_input_tokens: 0, output_tokens: 2, reasoning_output_tokens: 0 };
 const T = { timeout: 60000 };
@@ -194,7 +196,7 @@ test('argv: image paths are passed as absolute paths, each with its own --image'
   withFake('ok', async ({ call, seen }) => {
     const cd = fs.realpathSync(freshDir());
     const a1 = path.join(cd, 'one.png');
-    const a2 = path.join(cd, 'two,with,commas.png');
+    const a2 = path.join(cd, 'two with spaces.png');
     fs.writeFileSync(a1, 'x');
     fs.writeFileSync(a2, 'x');
     const { obj } = await call({ PROMPT: 'imgs', cd, image: [a1, `${cd}/./sub/../${path.basename(a2)}`] });
@@ -207,6 +209,40 @@ test('argv: image paths are passed as absolute paths, each with its own --image'
     const imgs = a.flatMap((v, i) => (v === '--image' ? [a[i + 1]] : []));
     assert.deepEqual(imgs, [a1, a2]);
     assert.deepEqual(a.slice(-2), ['--', '-']);
+  }));
+
+test('argv: an image path with a comma is refused before codex starts (codex would split it)', T, () =>
+  withFake('ok', async ({ call, argvFile }) => {
+    const cd = fs.realpathSync(freshDir());
+    fs.writeFileSync(path.join(cd, 'a,b.png'), 'x');
+    const { obj } = await call({ PROMPT: 'imgs', cd, image: ['a,b.png'] });
+    assert.equal(obj.success, false);
+    assert.match(obj.error, /^image\[0\] "a,b\.png": codex cannot take an image path with a comma/);
+    assert.ok(!fs.existsSync(argvFile), 'codex never started');
+    // A link to it without a comma is passed as the link.
+    fs.symlinkSync(path.join(cd, 'a,b.png'), path.join(cd, 'ab.png'));
+    const ok = await call({ PROMPT: 'imgs', cd, image: ['ab.png'] });
+    assert.equal(ok.obj.success, true, JSON.stringify(ok.obj));
+    const a = JSON.parse(fs.readFileSync(argvFile, 'utf8')).argv;
+    assert.equal(a[a.indexOf('--image') + 1], path.join(cd, 'ab.png'));
+  }));
+
+test('stdin: a NUL byte in PROMPT reaches codex; in an argv value it is a clear error under the id', T, () =>
+  withFake('ok', async ({ call, seen }) => {
+    const cd = freshDir();
+    const { obj } = await call({ PROMPT: 'before\u0000after', cd });
+    assert.equal(obj.success, true, JSON.stringify(obj));
+    assert.equal(seen().stdin, 'before\u0000after');
+    for (const [args, name] of [
+      [{ PROMPT: 'x', cd: cd + '\u0000' }, 'cd'],
+      [{ PROMPT: 'x', cd, model: 'gpt\u0000' }, 'model'],
+      [{ PROMPT: 'x', cd, SESSION_ID: 'abc\u0000' }, 'SESSION_ID'],
+      [{ PROMPT: 'x', cd, image: ['pic\u0000.png'] }, 'image\\[0\\]'],
+    ]) {
+      const r = await call(args);
+      assert.equal(r.obj.success, false);
+      assert.match(r.obj.error, new RegExp(`^${name} must not contain NUL characters`));
+    }
   }));
 
 test('stdin: a 300 kB prompt reaches codex exactly', T, () =>
@@ -363,5 +399,100 @@ test('codex path that cannot be executed (not a file): isError, server alive', T
     await ping(sdk.client);
   } finally {
     await sdk.close();
+  }
+});
+
+// ---- what the review found ---------------------------------------------------
+
+test('a codex reached through a symlink named codex keeps that name in argv[0] (multi-call launcher)', T, async () => {
+  const bin = freshDir('bin');
+  const launcher = path.join(bin, 'multicall');
+  // Dispatches on the name it was called by, as volta's shim or busybox do.
+  fs.writeFileSync(
+    launcher,
+    `#!/bin/sh\ncase "\${0##*/}" in\n  codex) exec node ${JSON.stringify(FAKE_CODEX)} "$@" ;;\n` +
+      `  *) echo "multicall: called as '\${0##*/}'" >&2; exit 64 ;;\nesac\n`,
+    { mode: 0o755 },
+  );
+  fs.symlinkSync('multicall', path.join(bin, 'codex'));
+  const argvFile = tree.path('argv');
+  const env = baseEnv({ FAKE_CODEX_MODE: 'ok', FAKE_CODEX_ARGV_FILE: argvFile, PATH: `${bin}:${process.env.PATH}` });
+  for (const args of [[], ['--codex', path.join(bin, 'codex')]]) {
+    const sdk = await connectSdk(args, env);
+    try {
+      const { obj } = await callCodex(sdk.client, { PROMPT: 'through a launcher', cd: freshDir() });
+      assert.equal(obj.success, true, `${JSON.stringify(args)}: ${JSON.stringify(obj)}`);
+      assert.equal(obj.agent_messages, 'fake ok');
+    } finally {
+      await sdk.close();
+    }
+  }
+});
+
+test('a cd removed while its call waits in the queue is named as the cause', T, () =>
+  withFake(
+    'ok',
+    async ({ client }) => {
+      const cd = freshDir('doomed');
+      const first = callCodex(client, { PROMPT: 'hold the slot [[sleep:1500]]', cd: freshDir() });
+      await sleep(300);
+      const second = callCodex(client, { PROMPT: 'queued', cd });
+      await sleep(200);
+      fs.rmSync(cd, { recursive: true });
+      assert.equal((await first).obj.success, true);
+      const { obj } = await second;
+      assert.equal(obj.success, false);
+      assert.match(obj.error, /^cd ".*doomed-\d+" is not an existing directory any more: it was removed or replaced while the call waited in the queue/);
+      assert.doesNotMatch(obj.error, /could not start codex/);
+    },
+    { args: ['--max-parallel', '1'] },
+  ));
+
+test('a process codex left in a session of its own is gone when a normal call ends', T, async () => {
+  const pidFile = tree.path('daemon-pid');
+  await withFake(
+    'daemon',
+    async ({ call }) => {
+      const { obj } = await call({ PROMPT: 'start a dev server', cd: freshDir() });
+      assert.equal(obj.success, true, JSON.stringify(obj));
+      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+      // It was killed before the reply: allow the kernel a moment to reap it.
+      const r = await pollUntil(() => !alive(pid), 1000);
+      const left = alive(pid);
+      if (left) process.kill(pid, 'SIGKILL');
+      assert.ok(r.ok, `sleep ${pid} outlived its call`);
+    },
+    { envExtra: { FAKE_CODEX_PID_FILE: pidFile } },
+  );
+});
+
+test('queue positions: a few lines per call, not one per call ahead each time a call ends', { timeout: 120000 }, async () => {
+  const N = 400;
+  const srv = rawServer(['--codex', FAST_CODEX, '--max-parallel', '1'], baseEnv());
+  try {
+    await srv.initialize();
+    const cd = freshDir();
+    for (let i = 0; i < N; i++)
+      await srv.sendJson({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'codex', arguments: { PROMPT: `call ${i}`, cd }, _meta: { progressToken: `t${i}` } } });
+    const queued = new Map();
+    let replies = 0;
+    while (replies < N) {
+      const m = await srv.next(60000);
+      if (m.method === 'notifications/progress') {
+        const { progressToken: tok, message } = m.params;
+        if (message.startsWith('queued:')) queued.set(tok, (queued.get(tok) ?? 0) + 1);
+      } else if (m.id !== undefined) {
+        assert.equal(JSON.parse(m.result.content[0].text).success, true);
+        replies++;
+      }
+    }
+    const total = [...queued.values()].reduce((a, b) => a + b, 0);
+    const most = Math.max(...queued.values());
+    // Before: every finished call sent every waiting call a new position, N(N-1)/2 lines.
+    assert.ok(total <= 4 * N, `${total} queue lines for ${N} calls`);
+    assert.ok(most <= 4, `a call got ${most} queue lines`);
+    assert.equal(queued.size, N - 1, 'every call but the first was told its position on entry');
+  } finally {
+    await srv.dispose();
   }
 });

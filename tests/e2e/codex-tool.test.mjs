@@ -3,6 +3,7 @@
 // CODEX_HOME and its own codexmcp server; the fake is shared (prompts differ).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,9 @@ import { startFakeResponses } from './lib/fake-responses.mjs';
 import { codexBin, makeCodexHome, removeCodexHome, env } from './lib/codex-env.mjs';
 import { connectSdk, rawServer, withTimeout } from './lib/mcp.mjs';
 import { tempTree } from './lib/tmp.mjs';
+import { describePids, killWithEnv, pollUntil, waitNoneWithEnv } from './lib/procs.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const T = { timeout: 60000 };
 const CALL_MS = 30000;
@@ -560,3 +564,119 @@ test('skip_git_repo_check false outside a git repo: codex refuses, error explain
     assert.equal(obj.success, false);
     assert.match(obj.error, /skip-git-repo-check|trusted directory/);
   }));
+
+// ---- what the review found ----------------------------------------------------
+
+test('an image path with a comma is refused (codex splits it); a link to it without one works', T, () =>
+  withCodex(async ({ call }) => {
+    const cd = freshDir();
+    writePng(path.join(cd, 'a,b.png'));
+    const bad = await call({ PROMPT: 'comma image', cd, image: ['a,b.png'] });
+    assert.equal(bad.obj.success, false);
+    assert.match(bad.obj.error, /^image\[0\] "a,b\.png": codex cannot take an image path with a comma/);
+    assert.equal(fake.requestsFor('comma image').length, 0, 'codex never ran');
+    fs.symlinkSync('a,b.png', path.join(cd, 'ab.png'));
+    const ok = await call({ PROMPT: 'comma image via link', cd, image: ['ab.png'] });
+    assertOk(ok.obj);
+    assert.ok(hasInputImage(fake.requestsFor('comma image via link').at(-1).body), 'the image reached the model');
+  }));
+
+test('SESSION_ID in upper case is the same session: the second turn waits instead of failing', T, () =>
+  withCodex(async ({ call }) => {
+    const cd = freshDir();
+    const a = await call({ PROMPT: 'case A', cd });
+    assertOk(a.obj);
+    const id = a.obj.SESSION_ID;
+    const [b, c] = await Promise.all([
+      call({ PROMPT: 'case B [[sleep:800]] [[history]]', cd, SESSION_ID: id }),
+      (async () => {
+        await sleep(150);
+        return call({ PROMPT: 'case C [[history]]', cd, SESSION_ID: id.toUpperCase() });
+      })(),
+    ]);
+    assertOk(b.obj, 'B');
+    assertOk(c.obj, 'C');
+    assert.equal(c.obj.SESSION_ID, id);
+    assert.equal(c.obj.agent_messages, 'case A | case B [[sleep:800]] [[history]] | case C [[history]]');
+  }));
+
+test('a session another codex is writing right now: the error says so', T, () =>
+  withCodex(async ({ call, home }) => {
+    const cd = freshDir();
+    const a = await call({ PROMPT: 'writer A', cd });
+    assertOk(a.obj);
+    const id = a.obj.SESSION_ID;
+    // Another codex, outside this server, resumes the session and stays in its turn.
+    const other = spawn(codexBin(), ['exec', '--json', '--skip-git-repo-check', '--cd', cd, 'resume', id, '--', '-'], {
+      env: env(home),
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    other.stdin.end('writer B [[sleep:6000]]');
+    try {
+      const r = await pollUntil(() => fake.requestsFor('writer B').length > 0, 15000);
+      assert.ok(r.ok, 'the other codex reached the model');
+      const { obj } = await call({ PROMPT: 'writer C', cd, SESSION_ID: id });
+      assert.equal(obj.success, false);
+      assert.match(obj.error, /^another process is writing this session right now/);
+      assert.equal(obj.SESSION_ID, id);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  }));
+
+test('a process a command started in a session of its own is gone when the call ends', T, () =>
+  withCodex(async ({ call, home, sdk }) => {
+    const cd = freshDir();
+    // Unsandboxed, `setsid … &` outlives the command and codex itself.
+    const { obj } = await call({
+      PROMPT: '[[shell:setsid sleep 321 >/dev/null 2>&1 </dev/null & echo started]]',
+      cd,
+      sandbox: 'danger-full-access',
+    });
+    assertOk(obj);
+    assert.match(obj.agent_messages, /shell done: started/);
+    const r = await waitNoneWithEnv(`CODEX_HOME=${home}`, 2000, { exclude: [sdk.pid] });
+    const left = describePids(r.left);
+    killWithEnv(`CODEX_HOME=${home}`, { exclude: [sdk.pid] });
+    assert.ok(r.ok, `left behind after the call:\n  ${left}`);
+  }));
+
+test('ids and progress tokens that are not integers, with the real codex: echoed as written', T, async () => {
+  const home = makeCodexHome(fake.url);
+  const srv = rawServer(['--codex', codexBin()], env(home));
+  try {
+    await srv.initialize('2025-06-18');
+    const cd = freshDir();
+    await srv.send(
+      `{"jsonrpc":"2.0","id":1.50,"method":"tools/call","params":{"name":"codex","arguments":{"PROMPT":"float ids","cd":${JSON.stringify(cd)}},"_meta":{"progressToken":2.5e0}}}\n`,
+    );
+    let progress = 0;
+    for (;;) {
+      const line = await srv.nextRaw(CALL_MS);
+      const msg = JSON.parse(line);
+      if (msg.method === 'notifications/progress') {
+        assert.ok(line.includes('"progressToken":2.5e0'), line);
+        progress++;
+        continue;
+      }
+      assert.ok(line.startsWith('{"jsonrpc":"2.0","id":1.50,"result":'), line.slice(0, 200));
+      assert.equal(JSON.parse(msg.result.content[0].text).agent_messages, 'float ids');
+      break;
+    }
+    assert.ok(progress >= 2, `${progress} progress notifications`);
+  } finally {
+    await srv.dispose();
+    removeCodexHome(home);
+  }
+});
+
+test('every test CODEX_HOME turns plugins off: codex never tries git ls-remote', T, async () => {
+  // codex runs /usr/bin/git by its path, with its own environment: git's
+  // trace file shows every git command it starts.
+  const trace = path.join(freshDir('gittrace'), 'trace');
+  await withCodex({ envExtra: { GIT_TRACE: trace } }, async ({ call }) => {
+    assertOk((await call({ PROMPT: 'no plugins [[sleep:500]]', cd: freshDir() })).obj);
+  });
+  const calls = fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8') : '';
+  assert.doesNotMatch(calls, /ls-remote/, calls);
+});

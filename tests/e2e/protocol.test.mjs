@@ -271,12 +271,46 @@ describe('JSON-RPC errors', () => {
       await expectError(srv, '{}\n', { code: -32600 });
     }));
 
-  test('invalid ids (null, float, boolean, object, array) → -32600 with id null', T, () =>
+  test('invalid ids (null, boolean, object, array) → -32600 with id null', T, () =>
     withServer([], async (srv) => {
       await srv.initialize();
-      for (const idText of ['null', '1.5', 'true', 'false', '{"a":1}', '[1]']) {
+      for (const idText of ['null', 'true', 'false', '{"a":1}', '[1]']) {
         await expectError(srv, `{"jsonrpc":"2.0","id":${idText},"method":"ping"}\n`, { code: -32600, id: null });
       }
+    }));
+
+  test('any JSON number is an id, answered with the id exactly as written', T, () =>
+    withServer([], async (srv) => {
+      await srv.initialize();
+      for (const idText of ['1.5', '1.50', '0.1', '-0', '1e3', '2.5E-7', '1e400', '123456789012345678901234567890']) {
+        await srv.send(`{"jsonrpc":"2.0","id":${idText},"method":"ping"}\n`);
+        const { raw } = await srv.nextReply();
+        assert.equal(raw, `{"jsonrpc":"2.0","id":${idText},"result":{}}`);
+      }
+    }));
+
+  test('\\u0000 in a request is valid JSON: answered under its id; the log never quotes a prompt', T, () =>
+    withServer([], async (srv) => {
+      await srv.initialize();
+      const cd = '/nonexistent-dir-for-nul';
+      await srv.send(
+        `{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"codex","arguments":{"PROMPT":"SECRET-PROMPT\\u0000x","cd":"${cd}"}}}\n`,
+      );
+      const r = await srv.nextReply();
+      assert.equal(r.msg.id, 41, r.raw);
+      assert.match(JSON.parse(r.msg.result.content[0].text).error, /^cd .* is not an existing directory/);
+      await srv.send('{"jsonrpc":"2.0","id":42,"method":"ping\\u0000"}\n');
+      const m = await srv.nextReply();
+      assert.equal(m.msg.id, 42);
+      assert.equal(m.msg.error.code, -32601);
+      // A line that is not valid UTF-8 inside a prompt: -32700, and the log at
+      // the default level says why without the text of the line.
+      await srv.send(Buffer.from('{"jsonrpc":"2.0","id":43,"method":"tools/call","params":{"arguments":{"PROMPT":"SECRET-PROMPT \xff"}}}\n', 'latin1'));
+      const e = await srv.nextReply();
+      assert.equal(e.msg.error.code, -32700);
+      await srv.ping();
+      assert.match(srv.stderr, /malformed line of \d+ bytes/);
+      assert.doesNotMatch(srv.stderr, /SECRET-PROMPT/);
     }));
 
   test('unknown method → -32601 with the same id', T, () =>

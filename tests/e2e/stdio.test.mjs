@@ -183,3 +183,60 @@ test('bad options and environment values: a message on stderr and exit status 2'
     assert.equal(stdout, '', 'nothing on stdout');
   }
 });
+
+test('a client that stops reading while codex floods events: codex waits, a cancel gets through, progress is coalesced', { timeout: 180000 }, async (t) => {
+  const { rawServer } = await import('./lib/mcp.mjs');
+  const { isAlive, pollUntil } = await import('./lib/procs.mjs');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-stdio-'));
+  const countFile = path.join(dir, 'count');
+  const pidFile = path.join(dir, 'pid');
+  const N = 1000000;
+  const fakeCodex = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'fake-codex.mjs');
+  const srv = rawServer(['--codex', fakeCodex], {
+    ...process.env,
+    FAKE_CODEX_MODE: 'flood',
+    FAKE_CODEX_EVENTS: String(N),
+    FAKE_CODEX_COUNT_FILE: countFile,
+    FAKE_CODEX_PID_FILE: pidFile,
+  });
+  try {
+    await srv.initialize();
+    await srv.sendJson({
+      jsonrpc: '2.0',
+      id: 'flood',
+      method: 'tools/call',
+      params: { name: 'codex', arguments: { PROMPT: 'flood', cd: dir, return_all_messages: true }, _meta: { progressToken: 'ft' } },
+    });
+    srv.child.stdout.pause();
+    const written = () => (fs.existsSync(countFile) ? Number(fs.readFileSync(countFile, 'utf8') || 0) : 0);
+    // Wait until codex stops getting its events out (steady for 1.5 s), or it wrote them all.
+    let last = -1;
+    let steadySince = Date.now();
+    const t0 = Date.now();
+    while (Date.now() - t0 < 90000 && Date.now() - steadySince < 1500 && last < N) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = written();
+      if (now !== last) [last, steadySince] = [now, Date.now()];
+    }
+    assert.ok(last > 0 && last < N / 10, `codex wrote ${last} of ${N} events while the client read nothing`);
+    const status = fs.readFileSync(`/proc/${srv.pid}/status`, 'utf8');
+    t.diagnostic(`held at ${last} events; server ${/VmHWM:\s+\d+ kB/.exec(status)[0]}`);
+    // The client cancels while it is still behind: codex ends now, not when it reads again.
+    const fakePid = Number(fs.readFileSync(pidFile, 'utf8'));
+    await srv.sendJson({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'flood', reason: 'stop' } });
+    const gone = await pollUntil(() => !isAlive(fakePid), 10000);
+    assert.ok(gone.ok, 'codex still running after the cancel');
+    // It reads again: what was queued arrives, no reply for the cancelled call, the server answers.
+    srv.child.stdout.resume();
+    await srv.ping(30000);
+    assert.equal(await srv.expectSilence(500), null);
+    assert.ok(!srv.others.some((m) => m.id === 'flood'), 'a cancelled call is never answered');
+    const progress = srv.notifications.filter((m) => m.method === 'notifications/progress');
+    assert.ok(progress.length > 0 && progress.length < last, `${progress.length} progress notifications for ${last} events`);
+    for (let i = 1; i < progress.length; i++) assert.ok(progress[i].params.progress > progress[i - 1].params.progress);
+  } finally {
+    await srv.dispose();
+    if (fs.existsSync(pidFile)) try { process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL'); } catch {}
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

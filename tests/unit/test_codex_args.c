@@ -71,10 +71,24 @@ static const struct {
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"timeout_s\":\"5\"}", "timeout_s must be"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"session_id\":\"abc\"}",
      "unknown parameter \"session_id\""},
+    /* codex splits --image at commas: refused, unless a path without one
+     * reaches the same file */
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":[\"pic.png\",\"a,b.png\"]}",
+     "image[1] \"a,b.png\": codex cannot take an image path with a comma"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":[\"ab.png\"]}", NULL},
+    /* a NUL byte: fine on stdin (PROMPT), never in argv */
+    {"{\"PROMPT\":\"a\\u0000b\",\"cd\":\"@DIR@\"}", NULL},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\\u0000x\"}", "cd must not contain NUL characters"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":[\"pic.png\\u0000\"]}",
+     "image[0] must not contain NUL characters"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"model\":\"m\\u0000\"}",
+     "model must not contain NUL characters"},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"SESSION_ID\":\"\\u0000\"}",
+     "SESSION_ID must not contain NUL characters"},
 };
 
 static char dir[] = "/tmp/codexmcp-unit-XXXXXX";
-static char file[600];
+static char file[600], comma[600], link_[600];
 
 static char *subst(const char *in)
 {
@@ -104,13 +118,20 @@ static int setup(void **state)
     FILE *f = fopen(file, "w");
     fputs("png", f);
     fclose(f);
-    return 0;
+    snprintf(comma, sizeof(comma), "%s/a,b.png", dir);
+    snprintf(link_, sizeof(link_), "%s/ab.png", dir);
+    f = fopen(comma, "w");
+    fputs("png", f);
+    fclose(f);
+    return symlink(comma, link_);
 }
 
 static int teardown(void **state)
 {
     (void)state;
     unlink(file);
+    unlink(comma);
+    unlink(link_);
     rmdir(dir);
     return 0;
 }
@@ -121,7 +142,7 @@ static void test_validation(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *text = subst(cases[i].args);
         json_error_t e;
-        json_t *args = json_loads(text, 0, &e);
+        json_t *args = json_loads(text, JSON_ALLOW_NUL, &e);
         if (args == NULL)
             fail_msg("case %zu: bad JSON: %s", i, e.text);
         codex_request req;
@@ -130,6 +151,9 @@ static void test_validation(void **state)
         if (cases[i].error == NULL) {
             if (rc != 0)
                 fail_msg("case %zu: rejected: %s", i, error);
+            for (size_t k = 0; k < req.nimages; k++)
+                if (strchr(req.images[k], ','))
+                    fail_msg("case %zu: image path with a comma for codex: %s", i, req.images[k]);
             codex_request_free(&req);
         } else {
             if (rc == 0)

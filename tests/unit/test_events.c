@@ -176,6 +176,53 @@ static void test_invalid_utf8_line(void **state)
     events_free(&st);
 }
 
+/* Codex prints 20,000 messages of 1 KiB (20 MiB): what is kept stays
+ * within the bounds, the answer (the last message) and the terminal event
+ * are there, and both cuts are marked. */
+static void test_kept_bounded(void **state)
+{
+    (void)state;
+    events_state st;
+    events_init(&st, 1);
+    char text[1024];
+    char line[1200];
+    const int n = 20000;
+    for (int i = 0; i < n; i++) {
+        memset(text, 'a' + i % 26, sizeof(text) - 16);
+        snprintf(text + sizeof(text) - 16, 16, "#%d", i);
+        int len = snprintf(line, sizeof(line),
+                           "{\"type\":\"item.completed\",\"item\":{\"id\":\"item_%d\","
+                           "\"type\":\"agent_message\",\"text\":\"%s\"}}",
+                           i, text);
+        free(events_feed(&st, line, (size_t)len));
+    }
+    static const char done[] = "{\"type\":\"turn.completed\",\"usage\":{}}";
+    free(events_feed(&st, done, sizeof(done) - 1));
+    assert_true(st.agent_bytes <= AGENT_MESSAGES_KEEP_BYTES);
+    assert_true(st.all_bytes <= ALL_MESSAGES_KEEP_BYTES);
+    size_t len;
+    char *joined = events_joined_messages(&st, &len);
+    assert_true(len < AGENT_MESSAGES_KEEP_BYTES + 2 * json_array_size(st.agent_messages) + 4096);
+    assert_non_null(strstr(joined, "agent messages ("));
+    assert_non_null(strstr(joined, "not kept here"));
+    char last[32];
+    snprintf(last, sizeof(last), "#%d", n - 1);
+    assert_string_equal(joined + len - strlen(last), last);
+    free(joined);
+    json_t *all = events_all_messages(&st);
+    size_t na = json_array_size(all);
+    assert_true(na < (size_t)n);
+    json_t *marker = json_array_get(all, na - 2);
+    assert_string_equal(json_string_value(json_object_get(marker, "type")), "codexmcp.not_kept");
+    assert_int_equal(json_integer_value(json_object_get(marker, "events")) + (json_int_t)na - 1,
+                     n + 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(all, na - 1), "type")),
+                        "turn.completed");
+    json_decref(all);
+    assert_int_equal(json_array_size(st.warnings), 2);
+    events_free(&st);
+}
+
 int main(void)
 {
     char *names[128];
@@ -183,7 +230,7 @@ int main(void)
     if (count < 0)
         return 1;
     size_t n = (size_t)count;
-    struct CMUnitTest *tests = calloc(n + 4, sizeof(*tests));
+    struct CMUnitTest *tests = calloc(n + 5, sizeof(*tests));
     for (size_t i = 0; i < n; i++) {
         tests[i].name = names[i];
         tests[i].test_func = test_stream;
@@ -197,7 +244,9 @@ int main(void)
     tests[n + 2].test_func = test_invalid_utf8_line;
     tests[n + 3].name = "retry notices are not progress";
     tests[n + 3].test_func = test_retrying_flag;
-    int rc = _cmocka_run_group_tests("events", tests, n + 4, NULL, NULL);
+    tests[n + 4].name = "what is kept is bounded";
+    tests[n + 4].test_func = test_kept_bounded;
+    int rc = _cmocka_run_group_tests("events", tests, n + 5, NULL, NULL);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(tests);

@@ -75,6 +75,11 @@ export function makeCodexHome(fakeUrl, { streamMaxRetries = 2, model = 'gpt-5.5'
     `request_max_retries = 0`,
     `stream_max_retries = ${Number(streamMaxRetries)}`,
     ``,
+    // Else codex 0.169 runs `git ls-remote https://github.com/openai/plugins.git`
+    // at every start: a network these machines do not have, and time.
+    `[features]`,
+    `plugins = false`,
+    ``,
     extraToml,
   ].join('\n');
   fs.writeFileSync(path.join(home, 'config.toml'), toml);
