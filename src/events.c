@@ -134,6 +134,28 @@ static char *describe_file_change(json_t *item)
     return b.data ? b.data : xstrdup("file change");
 }
 
+/* A message longer than the whole bound keeps its end (where an answer
+ * concludes), with its cut marked. */
+static json_t *bounded_message(json_t *text)
+{
+    size_t n = json_string_length(text);
+    if (n <= AGENT_MESSAGES_KEEP_BYTES)
+        return json_incref(text);
+    const char *s = json_string_value(text);
+    size_t from = n - AGENT_MESSAGES_KEEP_BYTES;
+    while (from < n && ((unsigned char)s[from] & 0xc0) == 0x80)
+        from++; /* not inside a UTF-8 sequence */
+    char *head = xasprintf("[codexmcp: the first %zu bytes of this message are not kept]\n", from);
+    buf_t b;
+    buf_init(&b, (size_t)-1 / 2);
+    buf_append(&b, head, strlen(head));
+    buf_append(&b, s + from, n - from);
+    json_t *kept = json_stringn(b.data, b.len);
+    buf_free(&b);
+    free(head);
+    return kept;
+}
+
 /* The first messages up to the bound, then only the newest. */
 static void keep_message(events_state *st, json_t *text)
 {
@@ -152,7 +174,7 @@ static void keep_message(events_state *st, json_t *text)
         st->agent_dropped_bytes += json_string_length(st->agent_last);
         json_decref(st->agent_last);
     }
-    st->agent_last = json_incref(text);
+    st->agent_last = bounded_message(text);
 }
 
 /* The first events up to the bound, then only the newest. */
@@ -172,7 +194,14 @@ static void keep_event(events_state *st, json_t *ev, size_t len)
         st->all_dropped_bytes += st->all_last_bytes;
         json_decref(st->all_last);
     }
-    st->all_last = json_incref(ev);
+    /* An event longer than the whole bound is kept as its type. */
+    if (len > ALL_MESSAGES_KEEP_BYTES) {
+        json_t *type = json_object_get(ev, "type");
+        st->all_last =
+            json_pack("{s:O?, s:I}", "type", type, "codexmcp.not_kept_bytes", (json_int_t)len);
+    } else {
+        st->all_last = json_incref(ev);
+    }
     st->all_last_bytes = len;
 }
 

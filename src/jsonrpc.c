@@ -494,14 +494,15 @@ static int carries_raw(json_t *msg)
                NULL;
 }
 
+static int to_buf(const char *data, size_t size, void *ctx)
+{
+    return buf_append(ctx, data, size);
+}
+
+/* Straight into the output buffer: a result of megabytes is not copied. */
 static int dump_part(buf_t *b, json_t *v)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (s == NULL)
-        return -1;
-    buf_append(b, s, strlen(s));
-    free(s);
-    return 0;
+    return json_dump_callback(v, to_buf, b, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
 /* The message and its params member by member, so that a raw number is
@@ -543,29 +544,20 @@ static int dump_raw_aware(buf_t *b, json_t *v, int depth)
 
 char *jrpc_serialize(json_t *msg, size_t *len)
 {
-    char *s = NULL;
-    if (carries_raw(msg)) {
-        buf_t b;
-        buf_init(&b, (size_t)-1 / 2);
-        if (dump_raw_aware(&b, msg, 0) == 0)
-            s = b.data ? b.data : xstrdup("");
-        else
-            buf_free(&b);
-    } else {
-        s = json_dumps(msg, JSON_COMPACT);
-    }
-    if (s == NULL) {
+    buf_t b;
+    buf_init(&b, (size_t)-1 / 2);
+    int rc = carries_raw(msg) ? dump_raw_aware(&b, msg, 0)
+                              : json_dump_callback(msg, to_buf, &b, JSON_COMPACT);
+    if (rc != 0 || b.len == 0) {
         /* Only reachable with a string that is not UTF-8: a bug, but the
          * client still gets a well-formed line. */
-        s = xstrdup("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,"
-                    "\"message\":\"Internal error: reply could not be encoded\"}}");
+        static const char internal[] =
+            "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,"
+            "\"message\":\"Internal error: reply could not be encoded\"}}";
+        buf_reset(&b);
+        buf_append(&b, internal, sizeof(internal) - 1);
     }
-    size_t n = strlen(s);
-    char *out = xmalloc(n + 2);
-    memcpy(out, s, n);
-    out[n] = '\n';
-    out[n + 1] = '\0';
-    free(s);
-    *len = n + 1;
-    return out;
+    buf_append(&b, "\n", 1);
+    *len = b.len;
+    return b.data;
 }

@@ -54,10 +54,11 @@
  * to AGENT_MESSAGES_KEEP_BYTES, then only the newest (the answer), with a
  * marked cut between. all_messages: the events up to
  * ALL_MESSAGES_KEEP_BYTES of codex output, then only the last one (the
- * terminal event), with a marker object between. Both are far above what a
- * client passes to its model (Claude Code: 25,000 tokens). */
-#define AGENT_MESSAGES_KEEP_BYTES (2u * 1024u * 1024u)
-#define ALL_MESSAGES_KEEP_BYTES (2u * 1024u * 1024u)
+ * terminal event), with a marker object between. Both are some 40 times what
+ * a client passes to its model (Claude Code: 25,000 tokens, about 100 kB),
+ * and keep a whole result, serialized, within the memory bound. */
+#define AGENT_MESSAGES_KEEP_BYTES (1u * 1024u * 1024u)
+#define ALL_MESSAGES_KEEP_BYTES (1u * 1024u * 1024u)
 
 /* Size of each read from stdin when it is a regular file. */
 #define FILE_READ_CHUNK (64u * 1024u)

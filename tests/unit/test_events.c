@@ -223,6 +223,37 @@ static void test_kept_bounded(void **state)
     events_free(&st);
 }
 
+/* One message bigger than the whole bound keeps its end, marked; one
+ * event bigger than it is kept as its type. */
+static void test_one_huge_message(void **state)
+{
+    (void)state;
+    events_state st;
+    events_init(&st, 1);
+    size_t big = 3u << 20;
+    char *line = malloc(big + 200);
+    int head = sprintf(line, "{\"type\":\"item.completed\",\"item\":{\"id\":\"i\","
+                             "\"type\":\"agent_message\",\"text\":\"");
+    memset(line + head, 'x', big);
+    strcpy(line + head + big - 4, "tail\"}}");
+    free(events_feed(&st, line, strlen(line)));
+    free(line);
+    size_t len;
+    char *joined = events_joined_messages(&st, &len);
+    assert_true(len < AGENT_MESSAGES_KEEP_BYTES + 200);
+    assert_memory_equal(joined, "[codexmcp: the first ", 21);
+    assert_string_equal(joined + len - 4, "tail");
+    free(joined);
+    json_t *all = events_all_messages(&st);
+    assert_int_equal(json_array_size(all), 1);
+    json_t *stub = json_array_get(all, 0);
+    assert_string_equal(json_string_value(json_object_get(stub, "type")), "item.completed");
+    assert_true(json_integer_value(json_object_get(stub, "codexmcp.not_kept_bytes")) >
+                (json_int_t)big);
+    json_decref(all);
+    events_free(&st);
+}
+
 int main(void)
 {
     char *names[128];
@@ -230,7 +261,7 @@ int main(void)
     if (count < 0)
         return 1;
     size_t n = (size_t)count;
-    struct CMUnitTest *tests = calloc(n + 5, sizeof(*tests));
+    struct CMUnitTest *tests = calloc(n + 6, sizeof(*tests));
     for (size_t i = 0; i < n; i++) {
         tests[i].name = names[i];
         tests[i].test_func = test_stream;
@@ -246,7 +277,9 @@ int main(void)
     tests[n + 3].test_func = test_retrying_flag;
     tests[n + 4].name = "what is kept is bounded";
     tests[n + 4].test_func = test_kept_bounded;
-    int rc = _cmocka_run_group_tests("events", tests, n + 5, NULL, NULL);
+    tests[n + 5].name = "one message over the bound";
+    tests[n + 5].test_func = test_one_huge_message;
+    int rc = _cmocka_run_group_tests("events", tests, n + 6, NULL, NULL);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(tests);
