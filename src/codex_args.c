@@ -419,7 +419,7 @@ json_t *codex_result_build(const events_state *st, const char *error, int includ
         json_object_set_new(obj, "error", json_string(clean));
         free(clean);
     }
-    if (include_all && st->all_messages)
+    if (include_all && st->all.first)
         json_object_set_new(obj, "all_messages", events_all_messages(st));
     if (st->usage)
         json_object_set(obj, "usage", st->usage);

@@ -9,14 +9,50 @@
 #include "limits.h"
 #include "util.h"
 
+static void kept_init(kept_t *k, size_t max)
+{
+    memset(k, 0, sizeof(*k));
+    k->first = json_array();
+    k->max = max;
+}
+
+static void kept_free(kept_t *k)
+{
+    json_decref(k->first);
+    json_decref(k->last);
+}
+
+/* Adds v (stolen), `len` bytes of codex output. Returns 1 the first time a
+ * value is dropped: the moment for a warning. */
+static int kept_add(kept_t *k, json_t *v, size_t len)
+{
+    if (k->last == NULL && k->bytes + len <= k->max) {
+        json_array_append_new(k->first, v);
+        k->bytes += len;
+        return 0;
+    }
+    int first_drop = 0;
+    if (k->last != NULL) {
+        first_drop = k->dropped++ == 0;
+        k->dropped_bytes += k->last_bytes;
+        json_decref(k->last);
+    }
+    k->last = v;
+    k->last_bytes = len;
+    return first_drop;
+}
+
 void events_init(events_state *st, int keep_all)
 {
     memset(st, 0, sizeof(*st));
-    st->agent_messages = json_array();
+    kept_init(&st->messages, AGENT_MESSAGES_KEEP_BYTES);
+    kept_init(&st->all, ALL_MESSAGES_KEEP_BYTES);
     st->warnings = json_array();
     st->keep_all = keep_all;
-    if (keep_all)
-        st->all_messages = json_array();
+    if (!keep_all) {
+        json_decref(st->all.first);
+        st->all.first = NULL;
+    }
 }
 
 void events_free(events_state *st)
@@ -24,10 +60,8 @@ void events_free(events_state *st)
     free(st->thread_id);
     free(st->failure);
     free(st->last_error);
-    json_decref(st->agent_messages);
-    json_decref(st->agent_last);
-    json_decref(st->all_messages);
-    json_decref(st->all_last);
+    kept_free(&st->messages);
+    kept_free(&st->all);
     json_decref(st->usage);
     json_decref(st->warnings);
     memset(st, 0, sizeof(*st));
@@ -156,53 +190,25 @@ static json_t *bounded_message(json_t *text)
     return kept;
 }
 
-/* The first messages up to the bound, then only the newest. */
 static void keep_message(events_state *st, json_t *text)
 {
-    size_t n = json_string_length(text);
-    if (st->agent_last == NULL && st->agent_bytes + n <= AGENT_MESSAGES_KEEP_BYTES) {
-        json_array_append(st->agent_messages, text);
-        st->agent_bytes += n;
-        return;
-    }
-    if (st->agent_last != NULL) {
-        if (st->agent_dropped++ == 0)
-            events_warn(st,
-                        "agent messages past the first %u bytes are not kept, only the last "
-                        "one; the cut is marked in agent_messages",
-                        AGENT_MESSAGES_KEEP_BYTES);
-        st->agent_dropped_bytes += json_string_length(st->agent_last);
-        json_decref(st->agent_last);
-    }
-    st->agent_last = bounded_message(text);
+    if (kept_add(&st->messages, bounded_message(text), json_string_length(text)))
+        events_warn(st, "agent messages past the first %u bytes are not kept, only the last one; "
+                        "the cut is marked in agent_messages",
+                    AGENT_MESSAGES_KEEP_BYTES);
 }
 
-/* The first events up to the bound, then only the newest. */
 static void keep_event(events_state *st, json_t *ev, size_t len)
 {
-    if (st->all_last == NULL && st->all_bytes + len <= ALL_MESSAGES_KEEP_BYTES) {
-        json_array_append(st->all_messages, ev);
-        st->all_bytes += len;
-        return;
-    }
-    if (st->all_last != NULL) {
-        if (st->all_dropped++ == 0)
-            events_warn(st,
-                        "all_messages keeps the events of the first %u bytes of codex output "
-                        "and the last event; the cut is marked",
-                        ALL_MESSAGES_KEEP_BYTES);
-        st->all_dropped_bytes += st->all_last_bytes;
-        json_decref(st->all_last);
-    }
     /* An event longer than the whole bound is kept as its type. */
-    if (len > ALL_MESSAGES_KEEP_BYTES) {
-        json_t *type = json_object_get(ev, "type");
-        st->all_last =
-            json_pack("{s:O?, s:I}", "type", type, "codexmcp.not_kept_bytes", (json_int_t)len);
-    } else {
-        st->all_last = json_incref(ev);
-    }
-    st->all_last_bytes = len;
+    json_t *v = len <= ALL_MESSAGES_KEEP_BYTES
+                    ? json_incref(ev)
+                    : json_pack("{s:O?, s:I}", "type", json_object_get(ev, "type"),
+                                "codexmcp.not_kept_bytes", (json_int_t)len);
+    if (kept_add(&st->all, v, len))
+        events_warn(st, "all_messages keeps the events of the first %u bytes of codex output "
+                        "and the last event; the cut is marked",
+                    ALL_MESSAGES_KEEP_BYTES);
 }
 
 /* item.started / item.updated / item.completed */
@@ -335,24 +341,25 @@ char *events_joined_messages(const events_state *st, size_t *len)
     buf_init(&b, (size_t)-1 / 2);
     size_t i;
     json_t *m;
-    json_array_foreach(st->agent_messages, i, m)
+    json_array_foreach(st->messages.first, i, m)
     {
         if (i > 0)
             buf_append(&b, "\n\n", 2);
         buf_append(&b, json_string_value(m), json_string_length(m));
     }
-    if (st->agent_dropped > 0) {
+    if (st->messages.dropped > 0) {
         char *cut = xasprintf("%s[codexmcp: %zu agent messages (%zu bytes) not kept here: over "
                               "the limit of %u bytes]",
-                              b.len ? "\n\n" : "", st->agent_dropped, st->agent_dropped_bytes,
-                              AGENT_MESSAGES_KEEP_BYTES);
+                              b.len ? "\n\n" : "", st->messages.dropped,
+                              st->messages.dropped_bytes, AGENT_MESSAGES_KEEP_BYTES);
         buf_append(&b, cut, strlen(cut));
         free(cut);
     }
-    if (st->agent_last) {
+    json_t *last = st->messages.last;
+    if (last) {
         if (b.len)
             buf_append(&b, "\n\n", 2);
-        buf_append(&b, json_string_value(st->agent_last), json_string_length(st->agent_last));
+        buf_append(&b, json_string_value(last), json_string_length(last));
     }
     *len = b.len;
     return b.data ? b.data : xstrdup("");
@@ -360,17 +367,18 @@ char *events_joined_messages(const events_state *st, size_t *len)
 
 json_t *events_all_messages(const events_state *st)
 {
-    if (st->all_messages == NULL)
+    const kept_t *k = &st->all;
+    if (k->first == NULL)
         return NULL;
-    if (st->all_last == NULL)
-        return json_incref(st->all_messages);
+    if (k->last == NULL)
+        return json_incref(k->first);
     json_t *all = json_array();
-    json_array_extend(all, st->all_messages);
-    if (st->all_dropped > 0)
-        json_array_append_new(all, json_pack("{s:s, s:I, s:I, s:s}", "type", "codexmcp.not_kept",
-                                             "events", (json_int_t)st->all_dropped, "bytes",
-                                             (json_int_t)st->all_dropped_bytes, "reason",
-                                             "over the limit of what one result keeps in memory"));
-    json_array_append(all, st->all_last);
+    json_array_extend(all, k->first);
+    if (k->dropped > 0)
+        json_array_append_new(
+            all, json_pack("{s:s, s:I, s:I, s:s}", "type", "codexmcp.not_kept", "events",
+                           (json_int_t)k->dropped, "bytes", (json_int_t)k->dropped_bytes, "reason",
+                           "over the limit of what one result keeps in memory"));
+    json_array_append(all, k->last);
     return all;
 }

@@ -18,17 +18,21 @@ typedef enum {
     EV_FAILED,    /* turn.failed */
 } ev_terminal;
 
+/* The first values of a stream up to `max` bytes, then only the newest
+ * one: what a turn keeps of something codex may make as long as it likes.
+ * `dropped` values (`dropped_bytes` long) fell between the two. */
 typedef struct {
-    char *thread_id;                           /* from thread.started; NULL until then */
-    json_t *agent_messages;                    /* array of strings, in order, the first ones */
-    size_t agent_bytes;                        /* their length */
-    json_t *agent_last;                        /* the newest message once the kept ones are full */
-    size_t agent_dropped, agent_dropped_bytes; /* between the two */
-    json_t *all_messages;                      /* array of the first events, when keep_all */
-    size_t all_bytes;                          /* codex output they came from */
-    json_t *all_last;                          /* the newest event once all_messages is full */
-    size_t all_last_bytes;
-    size_t all_dropped, all_dropped_bytes; /* between the two */
+    json_t *first; /* array */
+    size_t bytes, max;
+    json_t *last; /* the newest, once `first` is full */
+    size_t last_bytes;
+    size_t dropped, dropped_bytes;
+} kept_t;
+
+typedef struct {
+    char *thread_id; /* from thread.started; NULL until then */
+    kept_t messages; /* agent messages (strings), in order */
+    kept_t all;      /* every event, when keep_all (else all.first is NULL) */
     json_t *usage;                         /* usage of turn.completed, or NULL */
     json_t *warnings;                      /* array of strings, at most WARNINGS_MAX */
     size_t warnings_dropped;

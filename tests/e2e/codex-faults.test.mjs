@@ -496,3 +496,23 @@ test('queue positions: a few lines per call, not one per call ahead each time a 
     await srv.dispose();
   }
 });
+
+test('the queue is bounded: past 4096 waiting calls a call gets an error result at once', { timeout: 120000 }, async () => {
+  const srv = rawServer(['--codex', FAKE_CODEX, '--max-parallel', '1'], baseEnv({ FAKE_CODEX_MODE: 'ok' }));
+  try {
+    await srv.initialize();
+    const cd = freshDir();
+    const call = (id, PROMPT) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'codex', arguments: { PROMPT, cd } } });
+    // One runs (and holds its slot), 4096 wait, the next is refused.
+    let batch = JSON.stringify(call('running', 'hold [[sleep:20000]]')) + '\n';
+    for (let i = 0; i < 4096; i++) batch += JSON.stringify(call(i, `waiting ${i}`)) + '\n';
+    await srv.send(batch);
+    const r = await srv.request(call('one-too-many', 'refused'), 30000);
+    const obj = JSON.parse(r.result.content[0].text);
+    assert.equal(r.result.isError, true);
+    assert.match(obj.error, /^too many calls are waiting \(4096 queued/);
+    await srv.ping();
+  } finally {
+    await srv.dispose();
+  }
+});

@@ -85,6 +85,14 @@ function assertOk(obj, what = '') {
   assert.equal(typeof obj.agent_messages, 'string');
 }
 
+/** A first turn in a fresh directory: { cd, id } of the new session. */
+async function newSession(call, prompt) {
+  const cd = freshDir();
+  const { obj } = await call({ PROMPT: prompt, cd });
+  assertOk(obj);
+  return { cd, id: obj.SESSION_ID };
+}
+
 // ---------------------------------------------------------------------------
 
 test('prompts come back byte for byte (quotes, newlines, non-ASCII, $, backticks, leading -, "resume", "--help")', T, () =>
@@ -129,10 +137,7 @@ test('resume: turn 2 with SESSION_ID sees turn 1 and keeps the SESSION_ID', T, (
 
 test('two parallel turns on one SESSION_ID run one after the other (each sees a consistent history)', T, () =>
   withCodex(async ({ call }) => {
-    const cd = freshDir();
-    const a = await call({ PROMPT: 'serial A', cd });
-    assertOk(a.obj);
-    const id = a.obj.SESSION_ID;
+    const { cd, id } = await newSession(call, 'serial A');
     const pB = 'serial B [[sleep:400]] [[history]]';
     const pC = 'serial C [[history]]';
     const [b, c] = await Promise.all([call({ PROMPT: pB, cd, SESSION_ID: id }), call({ PROMPT: pC, cd, SESSION_ID: id })]);
@@ -583,10 +588,7 @@ test('an image path with a comma is refused (codex splits it); a link to it with
 
 test('SESSION_ID in upper case is the same session: the second turn waits instead of failing', T, () =>
   withCodex(async ({ call }) => {
-    const cd = freshDir();
-    const a = await call({ PROMPT: 'case A', cd });
-    assertOk(a.obj);
-    const id = a.obj.SESSION_ID;
+    const { cd, id } = await newSession(call, 'case A');
     const [b, c] = await Promise.all([
       call({ PROMPT: 'case B [[sleep:800]] [[history]]', cd, SESSION_ID: id }),
       (async () => {
@@ -602,10 +604,7 @@ test('SESSION_ID in upper case is the same session: the second turn waits instea
 
 test('a session another codex is writing right now: the error says so', T, () =>
   withCodex(async ({ call, home }) => {
-    const cd = freshDir();
-    const a = await call({ PROMPT: 'writer A', cd });
-    assertOk(a.obj);
-    const id = a.obj.SESSION_ID;
+    const { cd, id } = await newSession(call, 'writer A');
     // Another codex, outside this server, resumes the session and stays in its turn.
     const other = spawn(codexBin(), ['exec', '--json', '--skip-git-repo-check', '--cd', cd, 'resume', id, '--', '-'], {
       env: env(home),

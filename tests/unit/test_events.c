@@ -100,8 +100,8 @@ static void run_stream(const char *base)
         fail_msg("%s: %zu progress lines expected, %zu produced (extra: %s)", base, want_progress,
                  nprogress, progress[want_progress]);
     /* keep_all keeps every JSON object line, in order */
-    assert_true(json_array_size(st.all_messages) <= nlines);
-    assert_int_equal(json_array_size(st.all_messages), st.events);
+    assert_true(json_array_size(st.all.first) <= nlines);
+    assert_int_equal(json_array_size(st.all.first), st.events);
     for (size_t i = 0; i < nprogress; i++)
         free(progress[i]);
     free(line);
@@ -157,7 +157,7 @@ static void test_warnings_bounded(void **state)
     events_overlong(&st, 20u << 20, CODEX_LINE_MAX_BYTES);
     assert_int_equal(json_array_size(st.warnings), WARNINGS_MAX);
     assert_int_equal(st.warnings_dropped, 1001 - WARNINGS_MAX);
-    assert_null(st.all_messages);
+    assert_null(st.all.first);
     events_free(&st);
 }
 
@@ -198,11 +198,11 @@ static void test_kept_bounded(void **state)
     }
     static const char done[] = "{\"type\":\"turn.completed\",\"usage\":{}}";
     free(events_feed(&st, done, sizeof(done) - 1));
-    assert_true(st.agent_bytes <= AGENT_MESSAGES_KEEP_BYTES);
-    assert_true(st.all_bytes <= ALL_MESSAGES_KEEP_BYTES);
+    assert_true(st.messages.bytes <= AGENT_MESSAGES_KEEP_BYTES);
+    assert_true(st.all.bytes <= ALL_MESSAGES_KEEP_BYTES);
     size_t len;
     char *joined = events_joined_messages(&st, &len);
-    assert_true(len < AGENT_MESSAGES_KEEP_BYTES + 2 * json_array_size(st.agent_messages) + 4096);
+    assert_true(len < AGENT_MESSAGES_KEEP_BYTES + 2 * json_array_size(st.messages.first) + 4096);
     assert_non_null(strstr(joined, "agent messages ("));
     assert_non_null(strstr(joined, "not kept here"));
     char last[32];
