@@ -104,10 +104,10 @@ fuzz: deps need-pkgs
 	clang $(WARN) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined $(PKG_CFLAGS) -iquote src fuzz/fuzz_input.c $(LIB_SRCS) \
 	    $(PKG_LIBS) -o build-fuzz/fuzz_input
-	@build-fuzz/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	@build-fuzz/fuzz_input -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 -print_final_stats=1 \
 	    -artifact_prefix=build-fuzz/ build-fuzz/corpus fuzz/corpus >build-fuzz/fuzz.log 2>&1; \
 	    rc=$$?; tail -n 4 build-fuzz/fuzz.log; \
-	    if [ $$rc -ne 0 ]; then grep -A30 -E 'ERROR|runtime error' build-fuzz/fuzz.log; echo "fuzz: crash (see build-fuzz/)"; fi; \
+	    if [ $$rc -ne 0 ]; then grep -A30 -E 'ERROR|runtime error|timeout' build-fuzz/fuzz.log; echo "fuzz: crash (see build-fuzz/)"; fi; \
 	    exit $$rc
 
 ## make bench: call latency next to codex exec, start-up time and memory, memory when the client stops reading

@@ -118,9 +118,10 @@ static size_t skip_value(const scanner *sc, size_t i)
     if (c == '-' || (c >= '0' && c <= '9'))
         return scan_number(sc, i);
     if (c != '{' && c != '[') {
+        size_t start = i;
         while (i < sc->len && sc->p[i] >= 'a' && sc->p[i] <= 'z')
             i++;
-        return i;
+        return i > start ? i : 0; /* true, false, null; anything else is not a value */
     }
     size_t depth = 0;
     while (i < sc->len) {
@@ -253,8 +254,8 @@ static void scan_line(scanner *sc, const char *line, size_t len)
     i = skip_ws(sc, i + 1);
     for (long elem = 0; i < len && sc->p[i] != ']'; elem++) {
         size_t end = sc->p[i] == '{' ? scan_object(sc, i, elem, all, 0) : skip_value(sc, i);
-        if (end == 0)
-            return;
+        if (end <= i)
+            return; /* not a value: jansson will say why */
         i = skip_ws(sc, end);
         if (i < len && sc->p[i] == ',')
             i = skip_ws(sc, i + 1);
