@@ -312,8 +312,10 @@ static void err_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void drain_timeout(uv_timer_t *t)
 {
     child *c = t->data;
-    if (c->paused)
-        return; /* what is in the pipe is wanted: the timer restarts on resume */
+    if (c->paused) {
+        c->drain_started = 0; /* what is in the pipe is wanted: restarted on resume */
+        return;
+    }
     log_msg(LOG_WARNING, "codex pid %d exited but its output pipes stayed open; closing them",
             c->pid);
     if (!c->out_eof) {
@@ -521,6 +523,11 @@ void child_pause_output(child *c, int paused)
     c->paused = paused;
     if (paused) {
         uv_read_stop((uv_stream_t *)&c->out);
+        if (c->drain_started) {
+            /* The drain limit counts time codex's output could be read. */
+            uv_timer_stop(&c->timer);
+            c->drain_started = 0;
+        }
         return;
     }
     uv_read_start((uv_stream_t *)&c->out, alloc_cb, out_read);

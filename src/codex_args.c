@@ -285,7 +285,9 @@ int codex_request_parse(json_t *args, codex_request *req, char **error)
              * and the turn would go on without the image. */
             const char *pass = strchr(resolved, ',') == NULL ? resolved
                                : strchr(path, ',') == NULL   ? path
-                                                             : NULL;
+                               /* codex runs in cd: a relative path works as given */
+                               : given[0] != '/' && strchr(given, ',') == NULL ? given
+                                                                               : NULL;
             if (pass == NULL) {
                 free(path);
                 fail(error, xasprintf("image[%zu] \"%s\": codex cannot take an image path with a "

@@ -193,21 +193,35 @@ static json_t *bounded_message(json_t *text)
 static void keep_message(events_state *st, json_t *text)
 {
     if (kept_add(&st->messages, bounded_message(text), json_string_length(text)))
-        events_warn(st, "agent messages past the first %u bytes are not kept, only the last one; "
-                        "the cut is marked in agent_messages",
+        events_warn(st,
+                    "agent messages past the first %u bytes are not kept, only the last one; "
+                    "the cut is marked in agent_messages",
                     AGENT_MESSAGES_KEEP_BYTES);
 }
 
-static void keep_event(events_state *st, json_t *ev, size_t len)
+/* What a parsed event costs in memory: its text, and for each value in it
+ * (counted by the characters that start or separate values, strings
+ * included, which errs on the side of keeping less) a jansson value. */
+static size_t event_cost(const char *line, size_t len)
 {
-    /* An event longer than the whole bound is kept as its type. */
-    json_t *v = len <= ALL_MESSAGES_KEEP_BYTES
+    size_t values = 1;
+    for (size_t i = 0; i < len; i++)
+        values += line[i] == '{' || line[i] == '[' || line[i] == ',';
+    return len + values * JSON_VALUE_COST_BYTES;
+}
+
+static void keep_event(events_state *st, json_t *ev, const char *line, size_t len)
+{
+    /* An event that costs more than the whole bound is kept as its type. */
+    size_t cost = event_cost(line, len);
+    json_t *v = cost <= ALL_MESSAGES_KEEP_BYTES
                     ? json_incref(ev)
                     : json_pack("{s:O?, s:I}", "type", json_object_get(ev, "type"),
                                 "codexmcp.not_kept_bytes", (json_int_t)len);
-    if (kept_add(&st->all, v, len))
-        events_warn(st, "all_messages keeps the events of the first %u bytes of codex output "
-                        "and the last event; the cut is marked",
+    if (kept_add(&st->all, v, cost))
+        events_warn(st,
+                    "all_messages keeps the events of the first %u bytes of codex output "
+                    "and the last event; the cut is marked",
                     ALL_MESSAGES_KEEP_BYTES);
 }
 
@@ -294,7 +308,7 @@ char *events_feed(events_state *st, const char *line, size_t len)
     }
     st->events++;
     if (st->keep_all)
-        keep_event(st, ev, len);
+        keep_event(st, ev, line, len);
     const char *type = str_field(ev, "type");
     char *progress = NULL;
     if (type == NULL) {
@@ -350,8 +364,8 @@ char *events_joined_messages(const events_state *st, size_t *len)
     if (st->messages.dropped > 0) {
         char *cut = xasprintf("%s[codexmcp: %zu agent messages (%zu bytes) not kept here: over "
                               "the limit of %u bytes]",
-                              b.len ? "\n\n" : "", st->messages.dropped,
-                              st->messages.dropped_bytes, AGENT_MESSAGES_KEEP_BYTES);
+                              b.len ? "\n\n" : "", st->messages.dropped, st->messages.dropped_bytes,
+                              AGENT_MESSAGES_KEEP_BYTES);
         buf_append(&b, cut, strlen(cut));
         free(cut);
     }
@@ -375,10 +389,10 @@ json_t *events_all_messages(const events_state *st)
     json_t *all = json_array();
     json_array_extend(all, k->first);
     if (k->dropped > 0)
-        json_array_append_new(
-            all, json_pack("{s:s, s:I, s:I, s:s}", "type", "codexmcp.not_kept", "events",
-                           (json_int_t)k->dropped, "bytes", (json_int_t)k->dropped_bytes, "reason",
-                           "over the limit of what one result keeps in memory"));
+        json_array_append_new(all, json_pack("{s:s, s:I, s:I, s:s}", "type", "codexmcp.not_kept",
+                                             "events", (json_int_t)k->dropped, "bytes",
+                                             (json_int_t)k->dropped_bytes, "reason",
+                                             "over the limit of what one result keeps in memory"));
     json_array_append(all, k->last);
     return all;
 }

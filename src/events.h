@@ -30,11 +30,11 @@ typedef struct {
 } kept_t;
 
 typedef struct {
-    char *thread_id; /* from thread.started; NULL until then */
-    kept_t messages; /* agent messages (strings), in order */
-    kept_t all;      /* every event, when keep_all (else all.first is NULL) */
-    json_t *usage;                         /* usage of turn.completed, or NULL */
-    json_t *warnings;                      /* array of strings, at most WARNINGS_MAX */
+    char *thread_id;  /* from thread.started; NULL until then */
+    kept_t messages;  /* agent messages (strings), in order */
+    kept_t all;       /* every event, when keep_all (else all.first is NULL) */
+    json_t *usage;    /* usage of turn.completed, or NULL */
+    json_t *warnings; /* array of strings, at most WARNINGS_MAX */
     size_t warnings_dropped;
     ev_terminal terminal;
     char *failure;    /* message of turn.failed */

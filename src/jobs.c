@@ -230,7 +230,9 @@ static void on_child_line(void *ctx, const char *line, size_t len, int overflow)
         uv_timer_stop(&jb->idle);
         uv_timer_start(&jb->post_turn, post_turn_hit, POST_TURN_GRACE_MS, 0);
     } else if (jb->owner->cfg.idle_timeout_s > 0 && jb->stop_error == NULL && !jb->cancelled &&
-               jb->ev.terminal == EV_RUNNING && !jb->ev.retrying) {
+               jb->ev.terminal == EV_RUNNING && !jb->ev.retrying && !jb->owner->behind) {
+        /* (While the client is behind the timer waits: the rest of a read
+         * chunk still arrives after codex was paused.) */
         /* Output is a sign of life, but a retry notice is not progress:
          * codex repeats them forever when its endpoint is unreachable. */
         uv_timer_again(&jb->idle);

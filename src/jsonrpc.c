@@ -19,7 +19,10 @@
  * parsed value then gets the raw number put back. The scanner only reads:
  * on anything it does not understand it gives up and jansson decides. */
 
-#define RAW_NUMBER_KEY "codexmcp:number"
+/* The one key of a raw number object. It starts with a NUL byte, which
+ * jansson's parser refuses in a key: a client cannot send one. */
+static const char raw_key[] = "\0codexmcp:number";
+#define RAW_KEY_LEN (sizeof(raw_key) - 1)
 
 enum { P_ID, P_REQUEST_ID, P_TOKEN, P_COUNT };
 static const char *const path_keys[P_COUNT][4] = {
@@ -33,23 +36,19 @@ typedef struct {
     size_t start, end;
 } span;
 
-#define SCAN_SPANS_MAX 64u /* patched numbers per line; more: jansson decides */
-
 typedef struct {
     const char *p;
     size_t len;
-    span patch[SCAN_SPANS_MAX]; /* every raw number seen at a path */
-    size_t npatch;
     int ok;
-    /* per element, per path: the last value seen (raw or not) */
-    size_t nelems;
+    /* Every raw number at a path, of each element: the last one seen of an
+     * element and path is its value (an earlier duplicate key is forgotten
+     * when a later one comes). At most one per four bytes of the line. */
     struct found {
         long elem;
-        int path;
-        int raw;
+        int path; /* -1: forgotten, still patched */
         span s;
-    } found[SCAN_SPANS_MAX];
-    size_t nfound;
+    } * found;
+    size_t nfound, cap;
 } scanner;
 
 static size_t skip_ws(const scanner *sc, size_t i)
@@ -216,15 +215,13 @@ static size_t scan_object(scanner *sc, size_t i, long elem, const int *live, int
         } else {
             vend = skip_value(sc, i);
             char c = sc->p[i];
-            if (vend && leaf >= 0 && (c == '-' || (c >= '0' && c <= '9'))) {
-                int raw = !canonical_int(sc->p + i, vend - i);
-                if (raw && sc->npatch == SCAN_SPANS_MAX)
-                    return 0;
-                if (raw)
-                    sc->patch[sc->npatch++] = (span){i, vend};
-                if (sc->nfound == SCAN_SPANS_MAX)
-                    return 0;
-                sc->found[sc->nfound++] = (struct found){elem, leaf, raw, {i, vend}};
+            if (vend && leaf >= 0 && (c == '-' || (c >= '0' && c <= '9')) &&
+                !canonical_int(sc->p + i, vend - i)) {
+                if (sc->nfound == sc->cap) {
+                    sc->cap = sc->cap ? 2 * sc->cap : 8;
+                    sc->found = xrealloc(sc->found, sc->cap * sizeof(*sc->found));
+                }
+                sc->found[sc->nfound++] = (struct found){elem, leaf, {i, vend}};
             }
         }
         if (vend == 0)
@@ -265,19 +262,24 @@ static void scan_line(scanner *sc, const char *line, size_t len)
 
 static json_t *raw_number_new(const char *text, size_t len)
 {
-    return json_pack("{s:s%}", RAW_NUMBER_KEY, text, len);
+    json_t *v = json_object();
+    json_object_setn_new(v, raw_key, RAW_KEY_LEN, json_stringn(text, len));
+    return v;
 }
 
 const char *jrpc_raw_number(json_t *v)
 {
     if (!json_is_object(v) || json_object_size(v) != 1)
         return NULL;
-    const char *t = jrpc_string(json_object_get(v, RAW_NUMBER_KEY));
-    if (t == NULL)
-        return NULL;
-    /* Only the grammar's numbers: this text goes out unquoted. */
-    scanner sc = {.p = t, .len = strlen(t)};
-    return sc.len > 0 && scan_number(&sc, 0) == sc.len ? t : NULL;
+    return json_string_value(json_object_getn(v, raw_key, RAW_KEY_LEN));
+}
+
+int jrpc_id_equal(json_t *a, json_t *b)
+{
+    const char *ra = jrpc_raw_number(a), *rb = jrpc_raw_number(b);
+    if (ra || rb)
+        return ra && rb && strcmp(ra, rb) == 0;
+    return json_equal(a, b);
 }
 
 int jrpc_is_number(json_t *v)
@@ -290,7 +292,7 @@ static void restore_raw(const scanner *sc, json_t *root)
 {
     for (size_t k = 0; k < sc->nfound; k++) {
         const struct found *f = &sc->found[k];
-        if (f->path < 0 || !f->raw)
+        if (f->path < 0)
             continue;
         json_t *obj = f->elem < 0 ? root : json_array_get(root, (size_t)f->elem);
         const char *const *keys = path_keys[f->path];
@@ -319,11 +321,12 @@ json_t *jrpc_decode(const char *line, size_t len, json_t **err, char **why)
     scanner *sc = xmalloc(sizeof(*sc));
     scan_line(sc, line, len);
     json_t *v = NULL;
-    if (sc->ok && sc->npatch > 0) {
+    if (sc->ok && sc->nfound > 0) {
         char *copy = xstrndup(line, len);
-        for (size_t k = 0; k < sc->npatch; k++) {
-            copy[sc->patch[k].start] = '0';
-            memset(copy + sc->patch[k].start + 1, ' ', sc->patch[k].end - sc->patch[k].start - 1);
+        for (size_t k = 0; k < sc->nfound; k++) {
+            span sp = sc->found[k].s;
+            copy[sp.start] = '0';
+            memset(copy + sp.start + 1, ' ', sp.end - sp.start - 1);
         }
         v = json_loadb(copy, len, flags, &e);
         free(copy);
@@ -332,6 +335,7 @@ json_t *jrpc_decode(const char *line, size_t len, json_t **err, char **why)
     }
     if (v == NULL)
         v = json_loadb(line, len, flags, &e);
+    free(sc->found);
     free(sc);
     if (v == NULL) {
         *err = jrpc_error(NULL, JRPC_PARSE_ERROR, "Parse error: %s (column %d)", e.text, e.column);
@@ -404,8 +408,8 @@ jrpc_kind jrpc_classify(json_t *value, jrpc_msg *msg, json_t **err)
         return msg->kind;
     }
     json_t *reply_id = has_id ? id : NULL;
-    json_t *version = json_object_get(value, "jsonrpc");
-    if (!json_is_string(version) || strcmp(json_string_value(version), "2.0") != 0) {
+    const char *version = jrpc_string(json_object_get(value, "jsonrpc"));
+    if (version == NULL || strcmp(version, "2.0") != 0) {
         *err =
             jrpc_error(reply_id, JRPC_INVALID_REQUEST, "Invalid Request: jsonrpc must be \"2.0\"");
         return msg->kind;
@@ -533,8 +537,13 @@ static int dump_raw_aware(buf_t *b, json_t *v, int depth)
     json_object_foreach(v, key, member)
     {
         json_t *k = json_string(key);
-        int rc = (first ? 0 : buf_append(b, ",", 1)) | dump_part(b, k) | buf_append(b, ":", 1) |
-                 dump_raw_aware(b, member, depth + 1);
+        int rc = first ? 0 : buf_append(b, ",", 1);
+        if (rc == 0)
+            rc = dump_part(b, k);
+        if (rc == 0)
+            rc = buf_append(b, ":", 1);
+        if (rc == 0)
+            rc = dump_raw_aware(b, member, depth + 1);
         json_decref(k);
         if (rc != 0)
             return -1;

@@ -8,8 +8,9 @@
  * integer id is exact through jansson (int64). Any other number in an id,
  * a cancel's requestId or a progress token (1.5, 1.50, 1e3, -0, or an
  * integer past int64) is kept as the text the client wrote, in a value only
- * this module makes and reads (a "raw number"), and written back byte for
- * byte. Ids are compared as written: 1.5 and 1.50 are two ids. */
+ * this module makes and reads (a "raw number", which a client cannot forge),
+ * and written back byte for byte. Ids are compared as written: 1.5 and 1.50
+ * are two ids. */
 #ifndef CODEXMCP_JSONRPC_H
 #define CODEXMCP_JSONRPC_H
 
@@ -57,6 +58,9 @@ char *jrpc_string_shown(json_t *v);
 int jrpc_is_number(json_t *v);
 /* A raw number's text, or NULL when v is not one. */
 const char *jrpc_raw_number(json_t *v);
+/* Ids are equal: the same string, the same integer, or raw numbers written
+ * the same way (json_equal cannot see into a raw number). */
+int jrpc_id_equal(json_t *a, json_t *b);
 
 /* Classifies one decoded element (not an array). On JRPC_INVALID, *err is
  * the reply to send (id kept when it was valid, else null). */

@@ -52,13 +52,19 @@
 
 /* What one turn's result keeps in memory. Agent messages: the first ones up
  * to AGENT_MESSAGES_KEEP_BYTES, then only the newest (the answer), with a
- * marked cut between. all_messages: the events up to
- * ALL_MESSAGES_KEEP_BYTES of codex output, then only the last one (the
- * terminal event), with a marker object between. Both are some 40 times what
+ * marked cut between. all_messages: the events up to ALL_MESSAGES_KEEP_BYTES
+ * of memory (JSON_VALUE_COST_BYTES), then only the last one (the terminal
+ * event), with a marker object between. Both are some 40 times what
  * a client passes to its model (Claude Code: 25,000 tokens, about 100 kB),
  * and keep a whole result, serialized, within the memory bound. */
 #define AGENT_MESSAGES_KEEP_BYTES (1u * 1024u * 1024u)
 #define ALL_MESSAGES_KEEP_BYTES (1u * 1024u * 1024u)
+
+/* What one parsed JSON value costs in memory beyond its text (a jansson
+ * value, its allocation, an object slot): events are counted against
+ * ALL_MESSAGES_KEEP_BYTES by their text plus this per value, so an event of
+ * tiny values ([[],[],…]) cannot keep 40 times the bound. */
+#define JSON_VALUE_COST_BYTES 64u
 
 /* Size of each read from stdin when it is a regular file. */
 #define FILE_READ_CHUNK (64u * 1024u)

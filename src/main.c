@@ -176,7 +176,9 @@ static void on_behind(void *ctx, int behind)
 {
     app *a = ctx;
     mcp_session_set_behind(a->session, behind);
-    jobs_set_behind(a->jobs, behind);
+    /* Catching up sends what the session held, which may have put the
+     * client behind again (a nested call): the transport knows which. */
+    jobs_set_behind(a->jobs, transport_behind(a->tr));
 }
 
 static void send_msg(void *ctx, json_t *msg)

@@ -202,7 +202,7 @@ static json_t *handle_set_level(mcp_session *s, json_t *id, json_t *params)
 static mcp_call *find_call(mcp_session *s, json_t *id)
 {
     for (mcp_call *c = s->calls; c; c = c->next)
-        if (!c->cancelled && json_equal(c->id, id))
+        if (!c->cancelled && jrpc_id_equal(c->id, id))
             return c;
     return NULL;
 }

@@ -216,12 +216,13 @@ static void stream_write_cb(uv_write_t *req, int status)
 {
     stream_write *w = (stream_write *)req;
     transport *t = w->t;
-    queued_sub(t, w->len);
+    size_t done = w->len;
     free(w->data);
     free(w);
     t->writes_pending--;
     if (status < 0)
         write_failed(t, status);
+    queued_sub(t, done); /* last: catching up may send at once */
     maybe_finish_close(t);
 }
 
@@ -256,12 +257,15 @@ static void file_write_cb(uv_fs_t *req)
     t->fq_head = w->next;
     if (t->fq_head == NULL)
         t->fq_tail = NULL;
-    queued_sub(t, w->len);
+    size_t done = w->len;
     free(w->data);
     free(w);
     t->writes_pending--;
     if (t->fq_head)
         file_write_start(t);
+    /* Last: catching up may send at once, and a send starts a write of its
+     * own when none is in flight. */
+    queued_sub(t, done);
     maybe_finish_close(t);
 }
 
@@ -374,6 +378,11 @@ int transport_start(transport *t)
         t->reading = 0;
     }
     return rc;
+}
+
+int transport_behind(const transport *t)
+{
+    return t->behind;
 }
 
 int transport_input_is_file(const transport *t)

@@ -34,6 +34,8 @@ int transport_start(transport *t);
 /* Queues msg (stolen) as one line on stdout. */
 void transport_send(transport *t, json_t *msg);
 void transport_stop_reading(transport *t);
+/* Non-zero while the client is behind (see on_behind). */
+int transport_behind(const transport *t);
 /* Non-zero when stdin is a regular file (`codexmcp < requests.jsonl`):
  * its end means "no more requests", not "the client is gone". */
 int transport_input_is_file(const transport *t);

@@ -240,3 +240,79 @@ test('a client that stops reading while codex floods events: codex waits, a canc
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('stdout a regular file and a result over the 4 MiB mark: every reply written once, exit 0', T, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-stdio-'));
+  const fakeCodex = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'fake-codex.mjs');
+  try {
+    const reqs = path.join(dir, 'req.jsonl');
+    const call = (id, PROMPT, token) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'codex', arguments: { PROMPT, cd: dir }, _meta: { progressToken: token } } });
+    fs.writeFileSync(reqs, [
+      { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18' } },
+      // A result of about 10 MiB: the client is "behind" until the file write is done.
+      call(1, 'big [[quotes:2500000]]', 'p1'),
+      call(2, 'small', 'p2'),
+    ].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const out = path.join(dir, 'out.jsonl');
+    const { exited } = run([fs.openSync(reqs, 'r'), fs.openSync(out, 'w'), 'pipe'], ['--codex', fakeCodex, '--max-parallel', '1']);
+    const r = await withTimeout(exited, 20000, 'exit');
+    assert.equal(r.code, 0, r.stderr());
+    const msgs = fs.readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const replies = msgs.filter((m) => m.id !== undefined).map((m) => m.id).sort();
+    assert.deepEqual(replies, [0, 1, 2]);
+    const started = msgs.filter((m) => m.method === 'notifications/progress' && m.params.message.startsWith('started codex'));
+    assert.deepEqual(started.map((m) => m.params.progressToken).sort(), ['p1', 'p2'], 'each progress line written once');
+    // Kept: the end of the message (1 MiB), its cut marked.
+    assert.match(msgs.find((m) => m.id === 1).result.structuredContent.agent_messages, /^\[codexmcp: the first \d+ bytes of this message are not kept\]\n"{1048576}$/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--idle-timeout does not fire while codex waits on a client that is behind', { timeout: 120000 }, async () => {
+  const { rawServer } = await import('./lib/mcp.mjs');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-stdio-'));
+  const fakeCodex = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'fake-codex.mjs');
+  const srv = rawServer(['--codex', fakeCodex, '--idle-timeout', '2'], { ...process.env, FAKE_CODEX_MODE: 'flood', FAKE_CODEX_EVENTS: '150000' });
+  try {
+    await srv.initialize();
+    srv.child.stdout.pause();
+    await srv.sendJson({ jsonrpc: '2.0', id: 'idle', method: 'tools/call', params: { name: 'codex', arguments: { PROMPT: 'flood', cd: dir }, _meta: { progressToken: 'i' } } });
+    // Codex is held back far longer than the idle limit.
+    await new Promise((r) => setTimeout(r, 6000));
+    srv.child.stdout.resume();
+    const reply = await srv.request({ jsonrpc: '2.0', id: 'after', method: 'ping' }, 60000).then(() => {
+      const r = srv.others.find((m) => m.id === 'idle');
+      return r ?? srv.nextReply(60000).then((x) => x.msg);
+    });
+    const obj = JSON.parse(reply.result.content[0].text);
+    assert.equal(obj.success, true, obj.error);
+  } finally {
+    await srv.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a client that catches up and falls behind again at once: codex is still held back', { timeout: 120000 }, async () => {
+  const { rawServer } = await import('./lib/mcp.mjs');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-stdio-'));
+  const countFile = path.join(dir, 'count');
+  const N = 400000;
+  const fakeCodex = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'fake-codex.mjs');
+  const srv = rawServer(['--codex', fakeCodex], { ...process.env, FAKE_CODEX_MODE: 'flood', FAKE_CODEX_EVENTS: String(N), FAKE_CODEX_COUNT_FILE: countFile });
+  try {
+    await srv.initialize();
+    const n0 = srv.rawLines.length;
+    // A 5 MiB progress token: every progress line puts the client behind, and
+    // sending the one held while it was behind puts it behind again.
+    await srv.sendJson({ jsonrpc: '2.0', id: 'big', method: 'tools/call', params: { name: 'codex', arguments: { PROMPT: 'flood', cd: dir }, _meta: { progressToken: 'T'.repeat(5 << 20) } } });
+    while (srv.rawLines.length < n0 + 2) await new Promise((r) => setTimeout(r, 5));
+    srv.child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 5000));
+    const written = Number(fs.readFileSync(countFile, 'utf8'));
+    assert.ok(written < N / 10, `codex wrote ${written} of ${N} events while the client read nothing`);
+  } finally {
+    await srv.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "codex_args.h"
@@ -76,6 +77,10 @@ static const struct {
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":[\"pic.png\",\"a,b.png\"]}",
      "image[1] \"a,b.png\": codex cannot take an image path with a comma"},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\",\"image\":[\"ab.png\"]}", NULL},
+    /* in a cd with a comma, a relative path is passed as given (codex runs there) */
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@/c,d\",\"image\":[\"pic.png\"]}", NULL},
+    {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@/c,d\",\"image\":[\"@DIR@/c,d/pic.png\"]}",
+     "codex cannot take an image path with a comma"},
     /* a NUL byte: fine on stdin (PROMPT), never in argv */
     {"{\"PROMPT\":\"a\\u0000b\",\"cd\":\"@DIR@\"}", NULL},
     {"{\"PROMPT\":\"hi\",\"cd\":\"@DIR@\\u0000x\"}", "cd must not contain NUL characters"},
@@ -88,7 +93,7 @@ static const struct {
 };
 
 static char dir[] = "/tmp/codexmcp-unit-XXXXXX";
-static char file[600], comma[600], link_[600];
+static char file[600], comma[600], link_[600], commadir[600], commapic[700];
 
 static char *subst(const char *in)
 {
@@ -123,6 +128,13 @@ static int setup(void **state)
     f = fopen(comma, "w");
     fputs("png", f);
     fclose(f);
+    snprintf(commadir, sizeof(commadir), "%s/c,d", dir);
+    snprintf(commapic, sizeof(commapic), "%s/c,d/pic.png", dir);
+    if (mkdir(commadir, 0700) != 0)
+        return -1;
+    f = fopen(commapic, "w");
+    fputs("png", f);
+    fclose(f);
     return symlink(comma, link_);
 }
 
@@ -132,6 +144,8 @@ static int teardown(void **state)
     unlink(file);
     unlink(comma);
     unlink(link_);
+    unlink(commapic);
+    rmdir(commadir);
     rmdir(dir);
     return 0;
 }

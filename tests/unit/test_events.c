@@ -254,6 +254,31 @@ static void test_one_huge_message(void **state)
     events_free(&st);
 }
 
+/* Events made of tiny values cost far more memory than their text: the
+ * bound counts what they cost. */
+static void test_tiny_values_bounded(void **state)
+{
+    (void)state;
+    events_state st;
+    events_init(&st, 1);
+    size_t n = 64u << 10;
+    char *line = malloc(n + 64);
+    size_t k = (size_t)sprintf(line, "{\"type\":\"x\",\"a\":[");
+    while (k < n - 3) {
+        memcpy(line + k, "[],", 3);
+        k += 3;
+    }
+    strcpy(line + k, "[]]}");
+    for (int i = 0; i < 15; i++)
+        free(events_feed(&st, line, strlen(line)));
+    free(line);
+    /* 15 lines of 64 KiB: under 1 MiB of text, some 40 MiB as values */
+    assert_true(st.all.bytes <= ALL_MESSAGES_KEEP_BYTES);
+    assert_int_equal(json_array_size(st.all.first), 0);
+    assert_non_null(json_object_get(st.all.last, "codexmcp.not_kept_bytes"));
+    events_free(&st);
+}
+
 int main(void)
 {
     char *names[128];
@@ -261,7 +286,7 @@ int main(void)
     if (count < 0)
         return 1;
     size_t n = (size_t)count;
-    struct CMUnitTest *tests = calloc(n + 6, sizeof(*tests));
+    struct CMUnitTest *tests = calloc(n + 7, sizeof(*tests));
     for (size_t i = 0; i < n; i++) {
         tests[i].name = names[i];
         tests[i].test_func = test_stream;
@@ -279,7 +304,9 @@ int main(void)
     tests[n + 4].test_func = test_kept_bounded;
     tests[n + 5].name = "one message over the bound";
     tests[n + 5].test_func = test_one_huge_message;
-    int rc = _cmocka_run_group_tests("events", tests, n + 6, NULL, NULL);
+    tests[n + 6].name = "events of tiny values";
+    tests[n + 6].test_func = test_tiny_values_bounded;
+    int rc = _cmocka_run_group_tests("events", tests, n + 7, NULL, NULL);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(tests);

@@ -142,7 +142,7 @@ static mcp_session *new_session(tool_registry *reg)
 static void finish_held(json_t *id)
 {
     for (size_t i = 0; i < H.nheld; i++) {
-        if (json_equal(mcp_call_id(H.held[i]), id)) {
+        if (jrpc_id_equal(mcp_call_id(H.held[i]), id)) {
             mcp_call *c = H.held[i];
             H.held[i] = H.held[--H.nheld];
             mcp_call_finish(
