@@ -9,14 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <dirent.h>
-#include <sys/prctl.h>
-#endif
 
 #include "limits.h"
 #include "linebuf.h"
 #include "log.h"
+#include "proctree.h"
+#include "supervisor.h"
 #include "util.h"
 
 extern char **environ;
@@ -47,7 +45,9 @@ struct child {
     void *ctx;
     int pid;
     int exited, out_eof, err_eof, closing;
-    int terminating;  /* SIGTERM sent, SIGKILL timer running */
+    int terminating; /* SIGTERM sent, SIGKILL timer running */
+    int killed;      /* SIGKILL sent to the group while it lived */
+    unsigned grace_ms;
     proc_ref *strays; /* descendants outside the group, seen when signalled */
     size_t nstrays;
     int handles_open;
@@ -56,139 +56,43 @@ struct child {
 };
 
 #ifdef __linux__
-/* Reads a process's parent and start time (clock ticks since boot) from
- * /proc. Returns 0, or -1 if it is gone. */
-static int proc_stat(int pid, int *ppid, unsigned long long *start)
-{
-    char path[64], stat[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t len = fread(stat, 1, sizeof(stat) - 1, f);
-    fclose(f);
-    stat[len] = '\0';
-    char *rp = strrchr(stat, ')'); /* the command name may hold anything */
-    char state;
-    /* fields 3 and 4, then 5 to 21 skipped, then 22: starttime */
-    if (rp == NULL || sscanf(rp + 1,
-                             " %c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
-                             "%*s %*s %*s %llu",
-                             &state, ppid, start) != 3)
-        return -1;
-    return 0;
-}
-
-/* Does the environment of pid hold exactly `entry`? */
-static int environ_has(int pid, const char *entry)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/environ", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;                    /* gone, or another user's */
-    size_t elen = strlen(entry) + 1; /* with its NUL */
-    char buf[8192];
-    size_t have = 0;
-    int found = 0;
-    /* Entries are NUL-terminated; a window of the last bytes keeps an entry
-     * split across two reads whole. */
-    for (;;) {
-        size_t n = fread(buf + have, 1, sizeof(buf) - have, f);
-        have += n;
-        const char *p = buf, *end = buf + have;
-        const char *nul;
-        while ((nul = memchr(p, '\0', (size_t)(end - p))) != NULL) {
-            if ((size_t)(nul - p) + 1 == elen && memcmp(p, entry, elen) == 0) {
-                found = 1;
-                break;
-            }
-            p = nul + 1;
-        }
-        if (found || n == 0)
-            break;
-        have = (size_t)(end - p);
-        if (have == sizeof(buf))
-            have = 0; /* one entry longer than the window: not ours */
-        memmove(buf, p, have);
-    }
-    fclose(f);
-    return found;
-}
-
-/* Signals every process of this call outside its process group, and
- * remembers each one: codex starts some processes in sessions of their own
- * (its login-shell probe, unsandboxed commands, a `setsid` dev server).
- * While codex lives they hang off it in /proc; once their parent is gone
- * (codex, or a shell that started them in the background) they hang off
- * init, and the marker codex passed on in their environment tells them.
- * Only processes started after codex are read for the marker. Returns how
- * many processes were signalled that had not been before. */
+/* Signals every process of this call outside its process group and
+ * remembers each one (pid and start time), for the case where the
+ * supervisor itself is gone (SIGKILLed): the supervisor's subtree while it
+ * lives, and, among the processes started after it, those whose
+ * environment holds the call's marker (they hang off init once their
+ * parent is gone). Returns how many were not remembered before. */
 static size_t sweep(child *c, int sig)
 {
-    DIR *d = opendir("/proc");
-    if (d == NULL)
-        return 0;
-    size_t n = 0, cap = 256;
-    proc_ref *procs = xmalloc(cap * sizeof(*procs));
-    int *parents = xmalloc(cap * sizeof(*parents));
-    struct dirent *de;
-    int self = (int)getpid();
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] < '1' || de->d_name[0] > '9')
-            continue;
-        int pid = atoi(de->d_name), ppid;
-        unsigned long long start;
-        if (pid == self || proc_stat(pid, &ppid, &start) != 0)
-            continue;
-        if (n == cap) {
-            cap *= 2;
-            procs = xrealloc(procs, cap * sizeof(*procs));
-            parents = xrealloc(parents, cap * sizeof(*parents));
-        }
-        procs[n].pid = pid;
-        procs[n].start = start;
-        parents[n] = ppid;
-        n++;
-    }
-    closedir(d);
-    /* Breadth first from codex while it lives; each process has one
-     * parent, so each is added at most once. */
+    proc_info *list;
+    size_t n = proctree_list(&list), *tree;
+    size_t nt = c->exited ? 0 : proctree_descendants(list, n, c->pid, &tree);
+    if (c->exited)
+        tree = xmalloc((n + 1) * sizeof(size_t));
     char *in = xcalloc(n + 1, 1);
-    size_t *tree = xmalloc((n + 1) * sizeof(size_t));
-    size_t nt = 0;
-    if (!c->exited) {
-        for (size_t k = 0; k < n; k++)
-            if (parents[k] == c->pid && procs[k].pid != c->pid)
-                in[k] = 1, tree[nt++] = k;
-        for (size_t i = 0; i < nt; i++)
-            for (size_t k = 0; k < n; k++)
-                if (!in[k] && parents[k] == procs[tree[i]].pid)
-                    in[k] = 1, tree[nt++] = k;
-    }
+    for (size_t i = 0; i < nt; i++)
+        in[tree[i]] = 1;
     for (size_t k = 0; k < n; k++)
-        if (!in[k] && procs[k].pid != c->pid && c->start && procs[k].start >= c->start &&
-            environ_has(procs[k].pid, c->marker))
+        if (!in[k] && list[k].pid != c->pid && c->start && list[k].start >= c->start &&
+            proctree_environ_has(list[k].pid, c->marker))
             in[k] = 1, tree[nt++] = k;
     size_t fresh = 0;
     for (size_t i = 0; i < nt; i++) {
-        proc_ref p = procs[tree[i]];
-        kill(p.pid, sig);
-        /* Remembered: one may have ignored SIGTERM, and after codex is gone
-         * the tree walk no longer reaches it. */
+        const proc_info *p = &list[tree[i]];
+        if (p->pgrp != c->pid) /* the group has the signal from kill_group */
+            kill(p->pid, sig);
         size_t k = 0;
-        while (k < c->nstrays && c->strays[k].pid != p.pid)
+        while (k < c->nstrays && c->strays[k].pid != p->pid)
             k++;
         if (k == c->nstrays) {
             c->strays = xrealloc(c->strays, (c->nstrays + 1) * sizeof(*c->strays));
-            c->strays[c->nstrays++] = p;
+            c->strays[c->nstrays++] = (proc_ref){p->pid, p->start};
             fresh++;
         }
     }
     free(tree);
     free(in);
-    free(parents);
-    free(procs);
+    free(list);
     return fresh;
 }
 
@@ -197,9 +101,8 @@ static size_t sweep(child *c, int sig)
 static void kill_strays(child *c)
 {
     for (size_t i = 0; i < c->nstrays; i++) {
-        int ppid;
-        unsigned long long start;
-        if (proc_stat(c->strays[i].pid, &ppid, &start) == 0 && start == c->strays[i].start)
+        proc_info p;
+        if (proctree_read(c->strays[i].pid, &p) == 0 && p.start == c->strays[i].start)
             kill(c->strays[i].pid, SIGKILL);
     }
 }
@@ -210,12 +113,19 @@ static void kill_group(child *c, int sig)
     if (c->pid <= 0)
         return;
 #ifdef __linux__
-    if (c->exited && sig == SIGKILL)
+    if (!c->exited) {
+        /* The supervisor passes a SIGTERM on to what left the group; a
+         * SIGKILL ends the supervisor too, so then it is done from here. */
+        sweep(c, sig);
+        c->killed |= sig == SIGKILL;
+    } else if (c->killed || c->term_signal == SIGKILL) {
+        /* The supervisor was killed before it could end the call's
+         * processes: end what was seen of them, and what carries the
+         * marker, until a pass finds nothing new. */
         kill_strays(c);
-    /* Once codex is gone nothing of its call may stay. A stray may be
-     * forking as it is killed: sweep until a pass finds nothing new. */
-    for (int pass = 0; pass < 8 && sweep(c, sig) > 0 && c->exited; pass++)
-        ;
+        for (int pass = 0; pass < 8 && sweep(c, SIGKILL) > 0; pass++)
+            ;
+    }
 #endif
     int rc = uv_kill(-c->pid, sig);
     if (rc < 0 && rc != UV_ESRCH)
@@ -332,8 +242,8 @@ static void exit_cb(uv_process_t *p, int64_t status, int term_signal)
     c->exited = 1;
     c->exit_status = status;
     c->term_signal = term_signal;
-    /* Whatever codex left behind, in its group or not, goes with it: that is
-     * also what lets its stdout reach EOF at once. */
+    /* The supervisor ended every process of the call before it exited;
+     * the rest is for when it could not (see kill_group). */
     kill_group(c, SIGKILL);
     uv_timer_stop(&c->timer);
     if (!c->paused) {
@@ -381,11 +291,13 @@ static const char *self_exe(void)
 }
 
 int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char *input,
-                size_t input_len, const child_callbacks *cb, void *ctx, child **out)
+                size_t input_len, unsigned grace_ms, const child_callbacks *cb, void *ctx,
+                child **out)
 {
     child *c = xcalloc(1, sizeof(*c));
     c->cb = *cb;
     c->ctx = ctx;
+    c->grace_ms = grace_ms;
     linebuf_init(&c->lines, CODEX_LINE_MAX_BYTES);
     buf_init(&c->err_tail, STDERR_TAIL_BYTES);
 
@@ -393,14 +305,16 @@ int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char 
     while (argv[argc])
         argc++;
     const char *self = self_exe();
-    char **full = xcalloc(argc + 4, sizeof(char *));
-    char ppid[32];
+    char **full = xcalloc(argc + 5, sizeof(char *));
+    char ppid[32], grace[32];
     size_t k = 0;
     if (self) {
         snprintf(ppid, sizeof(ppid), "%ld", (long)getpid());
+        snprintf(grace, sizeof(grace), "%u", grace_ms);
         full[k++] = (char *)self;
         full[k++] = (char *)CHILD_EXEC_FLAG;
         full[k++] = ppid;
+        full[k++] = grace;
     }
     for (size_t i = 0; i < argc; i++)
         full[k++] = argv[i];
@@ -463,11 +377,8 @@ int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char 
         return rc;
     }
     c->pid = c->proc.pid;
-#ifdef __linux__
-    int parent;
-    if (proc_stat(c->pid, &parent, &c->start) != 0)
-        c->start = 0;
-#endif
+    proc_info me;
+    c->start = proctree_read(c->pid, &me) == 0 ? me.start : 0;
     uv_read_start((uv_stream_t *)&c->out, alloc_cb, out_read);
     uv_read_start((uv_stream_t *)&c->err, alloc_cb, err_read);
     c->input = xmalloc(input_len ? input_len : 1);
@@ -499,6 +410,11 @@ void child_terminate(child *c, unsigned grace_ms)
     c->terminating = 1;
     kill_group(c, SIGTERM);
     uv_timer_stop(&c->timer);
+#ifdef __linux__
+    /* The supervisor SIGKILLs its subtree after its own grace period (the
+     * one it was started with); this one is the backstop. */
+    grace_ms = (grace_ms > c->grace_ms ? grace_ms : c->grace_ms) + SUPERVISOR_BACKSTOP_MS;
+#endif
     if (grace_ms == 0)
         kill_group(c, SIGKILL);
     else
@@ -539,19 +455,11 @@ void child_pause_output(child *c, int paused)
 
 int child_exec_main(int argc, char **argv)
 {
-    if (argc < 4) {
+    if (argc < 5) {
         fprintf(stderr, "codexmcp: %s is for internal use\n", CHILD_EXEC_FLAG);
         return 2;
     }
-#ifdef __linux__
-    /* Die with codexmcp, however it ends. If it is already gone (we were
-     * re-parented before the call), do not start codex at all. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != (pid_t)atol(argv[2]))
-        return 1;
-#endif
-    execv(argv[3], &argv[3]);
-    fprintf(stderr, "codexmcp: cannot run %s: %s\n", argv[3], strerror(errno));
-    return 127;
+    return supervisor_main(atoi(argv[2]), (unsigned)strtoul(argv[3], NULL, 10), &argv[4]);
 }
 
 /* The path as found, made absolute but not resolved through symlinks: a

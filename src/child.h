@@ -1,18 +1,17 @@
-/* One codex child process: spawned by libuv in a process group of its own
- * (setsid), fed its prompt on stdin, stdout read as bounded lines, the last
- * STDERR_TAIL_BYTES of stderr kept, and the whole group terminated on
- * request (SIGTERM, then SIGKILL after a grace period). Only this module
- * knows about pids.
+/* One codex call's process: libuv spawns this same binary with
+ * CHILD_EXEC_FLAG in a process group of its own (setsid); it is the call's
+ * supervisor (supervisor.h), which runs codex below it and ends every
+ * process of the call when codex exits. This module feeds the prompt on
+ * stdin, reads stdout as bounded lines, keeps the last STDERR_TAIL_BYTES of
+ * stderr, and stops the call on request (SIGTERM to the group; the
+ * supervisor SIGKILLs its subtree after the grace period; a SIGKILL from
+ * here is the backstop). Only this module, supervisor.c and proctree.c
+ * know about pids.
  *
- * On Linux the child first runs this same binary with CHILD_EXEC_FLAG,
- * which sets PR_SET_PDEATHSIG (SIGKILL) and then execs codex: libuv's
- * spawn has no hook between fork and exec, and the flag survives exec, so
- * codex dies with codexmcp even when codexmcp is killed with SIGKILL.
- *
- * Every process of the call, in its group or not, is ended with it when
- * codex exits, however it exits: the child's environment carries a marker
- * (CODEXMCP_CALL_<pid>=<n>) that tells its processes in /proc even after
- * they were re-parented to init.
+ * Should the supervisor be killed before it could end them, the call's
+ * processes are still found: those seen in its subtree when the call was
+ * stopped (pid and start time), and those whose environment holds the
+ * call's marker (CODEXMCP_CALL_<pid>=<n>).
  *
  * Ownership: child_spawn creates; the child frees itself after on_exit
  * returns (its handles closed, every stdout line delivered). */
@@ -39,7 +38,8 @@ typedef struct {
 /* Spawns argv (argv[0] an absolute path) in cwd with the prompt on stdin.
  * Returns 0 or a negative UV_E* code (nothing to clean up then). */
 int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char *input,
-                size_t input_len, const child_callbacks *cb, void *ctx, child **out);
+                size_t input_len, unsigned grace_ms, const child_callbacks *cb, void *ctx,
+                child **out);
 /* SIGTERM to the group now, SIGKILL grace_ms later if it is still there. */
 void child_terminate(child *c, unsigned grace_ms);
 /* SIGKILL to the group now. */
@@ -50,7 +50,8 @@ void child_pause_output(child *c, int paused);
 int child_pid(const child *c);
 
 /* The main() of a CHILD_EXEC_FLAG invocation: argv[2] is the parent's pid,
- * argv[3..] what to exec. Never returns on success. */
+ * argv[3] the grace period (ms) between SIGTERM and SIGKILL, argv[4..] what
+ * to run under the supervisor (supervisor.h). */
 int child_exec_main(int argc, char **argv);
 
 /* Finds `name` on PATH (or checks it, if it has a '/'). Returns a new

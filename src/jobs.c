@@ -348,8 +348,8 @@ static void job_start(jobs *j, job *jb)
     }
     char **argv = codex_argv_build(&jb->req, jb->codex_path);
     static const child_callbacks cb = {on_child_line, on_child_exit};
-    int rc = child_spawn(j->loop, argv, jb->req.cd, jb->req.prompt, jb->req.prompt_len, &cb, jb,
-                         &jb->child);
+    int rc = child_spawn(j->loop, argv, jb->req.cd, jb->req.prompt, jb->req.prompt_len,
+                         j->cfg.kill_grace_ms, &cb, jb, &jb->child);
     codex_argv_free(argv);
     if (rc < 0) {
         char *err;

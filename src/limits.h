@@ -77,6 +77,16 @@
  * SIGTERM within milliseconds; 2 s covers a loaded machine. */
 #define KILL_GRACE_MS_DEFAULT 2000u
 
+/* The supervisor of a call (supervisor.h) SIGKILLs its subtree after the
+ * grace period; codexmcp SIGKILLs the supervisor's group this much later
+ * only if it is still there (a backstop, never the normal path). */
+#define SUPERVISOR_BACKSTOP_MS 1000u
+
+/* Time the supervisor spends ending what is left of a call after codex
+ * exited: SIGKILL is immediate, but a process in uninterruptible sleep
+ * dies only when it wakes. Past this the supervisor exits anyway. */
+#define SUPERVISOR_CLEANUP_MS 5000u
+
 /* Time codex may keep running after turn.completed before its group is
  * terminated (ms): the turn is done, a lingering process is a hang
  * (GuDaStudio/codexmcp#14). */

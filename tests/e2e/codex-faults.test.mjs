@@ -448,21 +448,24 @@ test('a cd removed while its call waits in the queue is named as the cause', T, 
     { args: ['--max-parallel', '1'] },
   ));
 
-test('a process codex left in a session of its own is gone when a normal call ends', T, async () => {
+test('processes codex left in sessions of their own are gone when a normal call ends', T, async () => {
   const pidFile = tree.path('daemon-pid');
+  const pidFile2 = tree.path('daemon-pid2');
   await withFake(
     'daemon',
     async ({ call }) => {
       const { obj } = await call({ PROMPT: 'start a dev server', cd: freshDir() });
       assert.equal(obj.success, true, JSON.stringify(obj));
-      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-      // It was killed before the reply: allow the kernel a moment to reap it.
-      const r = await pollUntil(() => !alive(pid), 1000);
-      const left = alive(pid);
-      if (left) process.kill(pid, 'SIGKILL');
-      assert.ok(r.ok, `sleep ${pid} outlived its call`);
+      // A sleep holding codex's stdout, and a daemon that left its parent and
+      // rewrote its title over its environment (as postgres does).
+      const pids = [pidFile, pidFile2].map((f) => Number(fs.readFileSync(f, 'utf8')));
+      // They were killed before the reply: allow the kernel a moment to reap them.
+      const r = await pollUntil(() => pids.every((p) => !alive(p)), 1000);
+      const left = pids.filter(alive);
+      for (const p of left) process.kill(p, 'SIGKILL');
+      assert.ok(r.ok, `outlived their call: ${left.join(', ')}`);
     },
-    { envExtra: { FAKE_CODEX_PID_FILE: pidFile } },
+    { envExtra: { FAKE_CODEX_PID_FILE: pidFile, FAKE_CODEX_PID_FILE2: pidFile2 } },
   );
 });
 

@@ -1,0 +1,152 @@
+/* The supervisor of one call: a subreaper between codexmcp and codex. */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#endif
+
+#include "limits.h"
+#include "proctree.h"
+
+#ifdef __linux__
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void reap(pid_t codex, int *status, int *done)
+{
+    pid_t p;
+    int st;
+    while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+        if (p == codex) {
+            *status = st;
+            *done = 1;
+        }
+}
+
+/* Leaves as codex left: with its exit status, or killed by its signal. */
+static int exit_like(int status)
+{
+    if (!WIFSIGNALED(status))
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    int sig = WTERMSIG(status);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    raise(sig);
+    return 128 + sig;
+}
+
+int supervisor_main(int parent, unsigned grace_ms, char **cmd)
+{
+    /* Die with codexmcp; if it is already gone, start nothing. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        return 1;
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+        fprintf(stderr, "codexmcp: PR_SET_CHILD_SUBREAPER: %s\n", strerror(errno));
+    pid_t self = getpid();
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    pid_t codex = fork();
+    if (codex < 0) {
+        fprintf(stderr, "codexmcp: cannot start codex: %s\n", strerror(errno));
+        return 127;
+    }
+    if (codex == 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != self)
+            _exit(1);
+        execv(cmd[0], cmd);
+        fprintf(stderr, "codexmcp: cannot run %s: %s\n", cmd[0], strerror(errno));
+        _exit(127);
+    }
+    /* The prompt is codex's to read. */
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0) {
+        dup2(null, 0);
+        close(null);
+    }
+
+    int status = 0, done = 0;
+    uint64_t deadline = 0; /* SIGKILL the subtree then; 0: not stopping */
+    while (!done) {
+        int sig;
+        siginfo_t si;
+        if (deadline) {
+            uint64_t now = now_ms();
+            if (now >= deadline) {
+                proctree_signal_descendants(self, SIGKILL, 0);
+                deadline = 0;
+                continue;
+            }
+            uint64_t left = deadline - now;
+            struct timespec ts = {(time_t)(left / 1000u), (long)(left % 1000u) * 1000000L};
+            sig = sigtimedwait(&set, &si, &ts);
+        } else {
+            sig = sigwaitinfo(&set, &si);
+        }
+        if (sig == SIGCHLD) {
+            reap(codex, &status, &done);
+        } else if (sig > 0) {
+            /* codexmcp stops the call: its signal reached the process
+             * group; what left the group gets it from here. */
+            proctree_signal_descendants(self, sig, 1);
+            if (deadline == 0)
+                deadline = now_ms() + grace_ms + (grace_ms == 0);
+        }
+    }
+
+    /* codex is gone: nothing of its call may stay. The children of what is
+     * killed come to us in turn and are killed in the next pass. */
+    uint64_t give_up = now_ms() + SUPERVISOR_CLEANUP_MS;
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    for (;;) {
+        proctree_signal_descendants(self, SIGKILL, 0);
+        int more = 0;
+        reap(codex, &status, &more);
+        if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+            break;
+        if (now_ms() >= give_up) {
+            fprintf(stderr, "codexmcp: processes of this call did not end within %u ms\n",
+                    SUPERVISOR_CLEANUP_MS);
+            break;
+        }
+        struct timespec ts = {0, 10L * 1000000L};
+        sigtimedwait(&chld, NULL, &ts);
+    }
+    return exit_like(status);
+}
+#else
+int supervisor_main(int parent, unsigned grace_ms, char **cmd)
+{
+    (void)parent;
+    (void)grace_ms;
+    execv(cmd[0], cmd);
+    fprintf(stderr, "codexmcp: cannot run %s: %s\n", cmd[0], strerror(errno));
+    return 127;
+}
+#endif
