@@ -62,7 +62,8 @@ async function callCodex(client, args, ms = CALL_MS) {
 
 const ping = (client) => withTimeout(client.ping(), 5000, 'ping');
 
-/** pids of live processes whose command line contains every needle. */
+/** pids of live processes whose command line contains every needle (not
+ * codexmcp's supervisor of a call, whose command line holds codex's). */
 function findProcs(...needles) {
   const out = [];
   for (const d of fs.readdirSync('/proc')) {
@@ -73,7 +74,7 @@ function findProcs(...needles) {
     } catch {
       continue;
     }
-    if (needles.every((n) => cmd.includes(n))) out.push(Number(d));
+    if (needles.every((n) => cmd.includes(n)) && !cmd.includes('--internal-child-exec')) out.push(Number(d));
   }
   return out;
 }
