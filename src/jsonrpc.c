@@ -49,6 +49,8 @@ typedef struct {
         span s;
     } * found;
     size_t nfound, cap;
+    span id; /* the last "id" of a single message, whatever its type */
+    int has_id;
 } scanner;
 
 static size_t skip_ws(const scanner *sc, size_t i)
@@ -214,6 +216,10 @@ static size_t scan_object(scanner *sc, size_t i, long elem, const int *live, int
             vend = scan_object(sc, i, elem, next, depth + 1);
         } else {
             vend = skip_value(sc, i);
+            if (vend && leaf == P_ID && elem < 0) {
+                sc->id = (span){i, vend};
+                sc->has_id = 1;
+            }
             char c = sc->p[i];
             if (vend && leaf >= 0 && (c == '-' || (c >= '0' && c <= '9')) &&
                 !canonical_int(sc->p + i, vend - i)) {
@@ -243,7 +249,8 @@ static void scan_line(scanner *sc, const char *line, size_t len)
     static const int all[P_COUNT] = {1, 1, 1};
     size_t i = skip_ws(sc, 0);
     if (i < len && sc->p[i] == '{') {
-        sc->ok = scan_object(sc, i, -1, all, 0) != 0;
+        size_t end = scan_object(sc, i, -1, all, 0);
+        sc->ok = end != 0 && skip_ws(sc, end) == len; /* nothing after it */
         return;
     }
     if (i >= len || sc->p[i] != '[')
@@ -305,6 +312,25 @@ static void restore_raw(const scanner *sc, json_t *root)
     }
 }
 
+/* The id of a line jansson could not decode, read from the scan: a
+ * well-formed request whose id is plain to see is answered under it (a
+ * number past double range in its arguments, a NUL in a key), so that its
+ * caller does not wait forever. NULL when there is none to trust. */
+static json_t *id_of_failed(const scanner *sc)
+{
+    if (!sc->ok || !sc->has_id)
+        return NULL;
+    const char *t = sc->p + sc->id.start;
+    size_t n = sc->id.end - sc->id.start;
+    if (t[0] == '-' || (t[0] >= '0' && t[0] <= '9'))
+        return canonical_int(t, n) ? json_loadb(t, n, JSON_DECODE_ANY, NULL) : raw_number_new(t, n);
+    json_t *v = t[0] == '"' ? json_loadb(t, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : NULL;
+    if (json_is_string(v))
+        return v;
+    json_decref(v);
+    return NULL;
+}
+
 /* jansson's message without its "near '<text of the line>'" part. */
 static char *reason_only(const char *text)
 {
@@ -335,10 +361,12 @@ json_t *jrpc_decode(const char *line, size_t len, json_t **err, char **why)
     }
     if (v == NULL)
         v = json_loadb(line, len, flags, &e);
+    json_t *id = v == NULL ? id_of_failed(sc) : NULL;
     free(sc->found);
     free(sc);
     if (v == NULL) {
-        *err = jrpc_error(NULL, JRPC_PARSE_ERROR, "Parse error: %s (column %d)", e.text, e.column);
+        *err = jrpc_error(id, JRPC_PARSE_ERROR, "Parse error: %s (column %d)", e.text, e.column);
+        json_decref(id);
         if (why) {
             char *r = reason_only(e.text);
             *why = xasprintf("%s (column %d)", r, e.column);

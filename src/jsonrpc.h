@@ -41,7 +41,9 @@ typedef struct {
 } jrpc_msg;
 
 /* Decodes one line. Returns the value (object or array) or NULL with
- * *err set to a -32700 reply (invalid JSON, invalid UTF-8, too deep).
+ * *err set to a -32700 reply (invalid JSON, invalid UTF-8, too deep, a
+ * number past double range, a NUL in a key): under the line's id when the
+ * line is a well-formed object whose id can be read, else id null.
  * Strings may hold \u0000. *why (may be NULL) gets the reason without any
  * text of the line, for logs: a line may carry a prompt. */
 json_t *jrpc_decode(const char *line, size_t len, json_t **err, char **why);

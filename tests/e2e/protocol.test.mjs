@@ -226,7 +226,7 @@ describe('logging', () => {
 });
 
 describe('JSON-RPC errors', () => {
-  test('unparseable lines → -32700 with id null', T, () =>
+  test('unparseable lines → -32700 with id null (or the id, when the line is well-formed around it)', T, () =>
     withServer([], async (srv) => {
       await srv.initialize();
       await expectError(srv, 'this is not json\n', { code: -32700 });
@@ -234,7 +234,8 @@ describe('JSON-RPC errors', () => {
       await expectError(srv, '{"jsonrpc":"2.0","id":1,"method":"ping"} trailing\n', { code: -32700 });
       await expectError(srv, "{'jsonrpc':'2.0'}\n", { code: -32700 });
       await expectError(srv, Buffer.from([0xff, 0x0a]), { code: -32700 });
-      await expectError(srv, Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":1,"method":"pi'), Buffer.from([0xff, 0xfe]), Buffer.from('ng"}\n')]), { code: -32700 });
+      // Well-formed but for invalid UTF-8 in the method: answered under its id.
+      await expectError(srv, Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":1,"method":"pi'), Buffer.from([0xff, 0xfe]), Buffer.from('ng"}\n')]), { code: -32700, id: 1 });
       await expectError(srv, Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":"'), Buffer.from([0xc3]), Buffer.from('","method":"ping"}\n')]), { code: -32700 });
     }));
 
