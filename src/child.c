@@ -398,7 +398,10 @@ static void grace_expired(uv_timer_t *t)
     child *c = t->data;
     if (c->exited)
         return;
-    log_msg(LOG_WARNING, "codex pid %d ignored SIGTERM; sending SIGKILL", c->pid);
+    log_msg(LOG_WARNING,
+            "the call's processes (supervisor pid %d) did not end after SIGTERM; "
+            "sending SIGKILL",
+            c->pid);
     kill_group(c, SIGKILL);
 }
 

@@ -51,6 +51,7 @@ typedef struct {
     size_t nfound, cap;
     span id; /* the last "id" of a single message, whatever its type */
     int has_id;
+    int has_method; /* it has a "method": a request, not a response */
 } scanner;
 
 static size_t skip_ws(const scanner *sc, size_t i)
@@ -197,6 +198,8 @@ static size_t scan_object(scanner *sc, size_t i, long elem, const int *live, int
         for (int k = 0; k < P_COUNT; k++)
             if (live[k] && path_keys[k][depth] && key_is(sc, i, kend, path_keys[k][depth]))
                 next[k] = any = 1;
+        if (depth == 0 && elem < 0 && key_is(sc, i, kend, "method"))
+            sc->has_method = 1;
         i = skip_ws(sc, kend);
         if (i >= sc->len || sc->p[i] != ':')
             return 0;
@@ -318,7 +321,7 @@ static void restore_raw(const scanner *sc, json_t *root)
  * caller does not wait forever. NULL when there is none to trust. */
 static json_t *id_of_failed(const scanner *sc)
 {
-    if (!sc->ok || !sc->has_id)
+    if (!sc->ok || !sc->has_id || !sc->has_method) /* a response is never answered */
         return NULL;
     const char *t = sc->p + sc->id.start;
     size_t n = sc->id.end - sc->id.start;

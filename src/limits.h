@@ -82,10 +82,14 @@
  * only if it is still there (a backstop, never the normal path). */
 #define SUPERVISOR_BACKSTOP_MS 1000u
 
-/* Time the supervisor spends ending what is left of a call after codex
- * exited: SIGKILL is immediate, but a process in uninterruptible sleep
- * dies only when it wakes. Past this the supervisor exits anyway. */
-#define SUPERVISOR_CLEANUP_MS 5000u
+/* Ending what is left of a call after codex exited: the supervisor
+ * SIGKILLs its subtree and waits up to SUPERVISOR_ROUND_MS for something to
+ * die. SIGKILL is immediate, but a stopped, frozen or uninterruptible
+ * process does not die: after SUPERVISOR_STUCK_ROUNDS rounds in which
+ * nothing died the supervisor exits anyway, so the reply waits at most
+ * about 300 ms for what cannot be ended. */
+#define SUPERVISOR_ROUND_MS 100u
+#define SUPERVISOR_STUCK_ROUNDS 3u
 
 /* Time codex may keep running after turn.completed before its group is
  * terminated (ms): the turn is done, a lingering process is a hang

@@ -54,13 +54,13 @@ static int exit_like(int status)
     return 128 + sig;
 }
 
+/* The signal the kernel sends when codexmcp dies (PR_SET_PDEATHSIG): one
+ * the supervisor takes, not one that kills it, so that it still ends the
+ * call's processes, even when codexmcp was SIGKILLed. */
+#define PARENT_DIED SIGRTMIN
+
 int supervisor_main(int parent, unsigned grace_ms, char **cmd)
 {
-    /* Die with codexmcp; if it is already gone, start nothing. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-        return 1;
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
-        fprintf(stderr, "codexmcp: PR_SET_CHILD_SUBREAPER: %s\n", strerror(errno));
     pid_t self = getpid();
     sigset_t set, old;
     sigemptyset(&set);
@@ -68,7 +68,13 @@ int supervisor_main(int parent, unsigned grace_ms, char **cmd)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, PARENT_DIED);
     sigprocmask(SIG_BLOCK, &set, &old);
+    /* If codexmcp is already gone, start nothing. */
+    if (prctl(PR_SET_PDEATHSIG, PARENT_DIED) != 0 || getppid() != parent)
+        return 1;
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+        fprintf(stderr, "codexmcp: PR_SET_CHILD_SUBREAPER: %s\n", strerror(errno));
     pid_t codex = fork();
     if (codex < 0) {
         fprintf(stderr, "codexmcp: cannot start codex: %s\n", strerror(errno));
@@ -109,6 +115,9 @@ int supervisor_main(int parent, unsigned grace_ms, char **cmd)
         }
         if (sig == SIGCHLD) {
             reap(codex, &status, &done);
+        } else if (sig == PARENT_DIED) {
+            /* codexmcp is gone: nobody waits for this call any more. */
+            proctree_signal_descendants(self, SIGKILL, 0);
         } else if (sig > 0) {
             /* codexmcp stops the call: its signal reached the process
              * group; what left the group gets it from here. */
@@ -118,25 +127,27 @@ int supervisor_main(int parent, unsigned grace_ms, char **cmd)
         }
     }
 
-    /* codex is gone: nothing of its call may stay. The children of what is
-     * killed come to us in turn and are killed in the next pass. */
-    uint64_t give_up = now_ms() + SUPERVISOR_CLEANUP_MS;
+    /* codex is gone: nothing of its call may stay. While the supervisor has
+     * children, SIGKILL the subtree: what dies hands its children to it
+     * (SIGCHLD), which are killed in the next round. No child left means
+     * the subtree is empty (every descendant hangs below a living child),
+     * so the common case reads /proc not at all. A round in which nothing
+     * died (a stopped or frozen process) counts as stuck; after
+     * SUPERVISOR_STUCK_ROUNDS of them the supervisor gives up and exits. */
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
-    for (;;) {
-        proctree_signal_descendants(self, SIGKILL, 0);
+    for (unsigned stuck = 0; stuck < SUPERVISOR_STUCK_ROUNDS;) {
         int more = 0;
         reap(codex, &status, &more);
         if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
             break;
-        if (now_ms() >= give_up) {
-            fprintf(stderr, "codexmcp: processes of this call did not end within %u ms\n",
-                    SUPERVISOR_CLEANUP_MS);
-            break;
-        }
-        struct timespec ts = {0, 10L * 1000000L};
-        sigtimedwait(&chld, NULL, &ts);
+        proctree_signal_descendants(self, SIGKILL, 0);
+        struct timespec ts = {0, (long)SUPERVISOR_ROUND_MS * 1000000L};
+        if (sigtimedwait(&chld, NULL, &ts) < 0)
+            stuck++;
+        else
+            stuck = 0;
     }
     return exit_like(status);
 }

@@ -1,6 +1,8 @@
 /* The supervisor of one call (Linux): the process codexmcp spawns for a
- * codex turn. It dies with codexmcp (PR_SET_PDEATHSIG), makes itself a
- * child subreaper, forks codex and waits. Everything codex starts stays in
+ * codex turn. It makes itself a child subreaper, forks codex (which dies
+ * with it by PR_SET_PDEATHSIG) and waits; when codexmcp dies, however it
+ * dies, the kernel tells it (PR_SET_PDEATHSIG with a signal it takes) and
+ * it ends the whole call at once. Everything codex starts stays in
  * its subtree, even a process that leaves codex's session and whose parent
  * exits: orphans come to the nearest subreaper. On SIGTERM from codexmcp it
  * passes the signal on to what left the process group, and SIGKILLs the

@@ -520,3 +520,22 @@ test('the queue is bounded: past 4096 waiting calls a call gets an error result 
     await srv.dispose();
   }
 });
+
+test('when codexmcp itself is SIGKILLed, what its calls started ends too, in a session of its own or not', T, async () => {
+  const pidFile = tree.path('orphan-pid');
+  const sdk = await connectSdk(['--codex', FAKE_CODEX], baseEnv({ FAKE_CODEX_MODE: 'orphan', FAKE_CODEX_PID_FILE: pidFile }));
+  const pending = callCodex(sdk.client, { PROMPT: 'start something', cd: freshDir() }, 20000).catch(() => {});
+  let orphan = 0;
+  try {
+    const r = await pollUntil(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8'), 10000);
+    assert.ok(r.ok, 'the fake codex started its process');
+    orphan = Number(fs.readFileSync(pidFile, 'utf8'));
+    process.kill(sdk.pid, 'SIGKILL');
+    const gone = await pollUntil(() => !alive(orphan), 3000);
+    assert.ok(gone.ok, `pid ${orphan} (its own session, ignores SIGTERM) outlived a SIGKILLed codexmcp`);
+  } finally {
+    if (orphan && alive(orphan)) process.kill(orphan, 'SIGKILL');
+    await sdk.close();
+    await pending;
+  }
+});
