@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jsonrpc.h"
 #include "util.h"
 
 static const char *const sandboxes[] = {"read-only", "workspace-write", "danger-full-access", NULL};
@@ -114,7 +115,7 @@ static int get_string(json_t *args, const char *name, char **out, char **error)
         return 0;
     if (!json_is_string(v))
         return fail(error, xasprintf("%s must be a string", name));
-    if (strlen(json_string_value(v)) != json_string_length(v))
+    if (jrpc_string(v) == NULL)
         return fail(error, xasprintf("%s must not contain NUL characters: it is passed to codex "
                                      "on its command line, which cannot hold one",
                                      name));
@@ -263,8 +264,8 @@ int codex_request_parse(json_t *args, codex_request *req, char **error)
                 goto bad;
             }
             /* A relative path is relative to cd, where Codex works. */
-            const char *given = json_string_value(img);
-            if (strlen(given) != json_string_length(img)) {
+            const char *given = jrpc_string(img);
+            if (given == NULL) {
                 fail(error, xasprintf("image[%zu] must not contain NUL characters: a file path "
                                       "cannot hold one",
                                       i));

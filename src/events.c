@@ -46,13 +46,10 @@ void events_init(events_state *st, int keep_all)
 {
     memset(st, 0, sizeof(*st));
     kept_init(&st->messages, AGENT_MESSAGES_KEEP_BYTES);
-    kept_init(&st->all, ALL_MESSAGES_KEEP_BYTES);
+    if (keep_all) /* else all.first stays NULL */
+        kept_init(&st->all, ALL_MESSAGES_KEEP_BYTES);
     st->warnings = json_array();
     st->keep_all = keep_all;
-    if (!keep_all) {
-        json_decref(st->all.first);
-        st->all.first = NULL;
-    }
 }
 
 void events_free(events_state *st)

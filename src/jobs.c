@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -121,19 +122,25 @@ static const char *session_key(const job *jb)
     return jb->session_key;
 }
 
+static int uuid_shaped(const char *id)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    if (strlen(id) != sizeof(shape) - 1)
+        return 0;
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == '-' ? id[i] != '-' : !isxdigit((unsigned char)id[i]))
+            return 0;
+    return 1;
+}
+
 /* Codex accepts a thread id in any case: "01A2…" and "01a2…" are one
  * session. Names other than UUIDs are compared as written. */
 static char *session_key_of(const char *id)
 {
-    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
     char *key = xstrdup(id);
-    if (strlen(id) != sizeof(shape) - 1)
-        return key;
-    for (size_t i = 0; shape[i]; i++)
-        if (shape[i] == '-' ? id[i] != '-' : !isxdigit((unsigned char)id[i]))
-            return key;
-    for (char *p = key; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
+    if (uuid_shaped(id))
+        for (char *p = key; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
     return key;
 }
 
@@ -145,13 +152,10 @@ static int session_busy(const jobs *j, const char *key)
     for (const job *r = j->running; r; r = r->next) {
         if (r->session_key && strcmp(r->session_key, key) == 0)
             return 1;
-        if (r->ev.thread_id) {
-            char *k = session_key_of(r->ev.thread_id);
-            int same = strcmp(k, key) == 0;
-            free(k);
-            if (same)
-                return 1;
-        }
+        /* The key of a UUID is in lower case, and so compares with any. */
+        const char *tid = r->ev.thread_id;
+        if (tid && (uuid_shaped(tid) ? strcasecmp(tid, key) : strcmp(tid, key)) == 0)
+            return 1;
     }
     return 0;
 }
@@ -231,10 +235,10 @@ static void on_child_line(void *ctx, const char *line, size_t len, int overflow)
         uv_timer_start(&jb->post_turn, post_turn_hit, POST_TURN_GRACE_MS, 0);
     } else if (jb->owner->cfg.idle_timeout_s > 0 && jb->stop_error == NULL && !jb->cancelled &&
                jb->ev.terminal == EV_RUNNING && !jb->ev.retrying && !jb->owner->behind) {
-        /* (While the client is behind the timer waits: the rest of a read
-         * chunk still arrives after codex was paused.) */
         /* Output is a sign of life, but a retry notice is not progress:
-         * codex repeats them forever when its endpoint is unreachable. */
+         * codex repeats them forever when its endpoint is unreachable. While
+         * the client is behind the timer waits: the rest of a read chunk
+         * still arrives after codex was paused. */
         uv_timer_again(&jb->idle);
     }
 }
@@ -380,6 +384,27 @@ static void job_start(jobs *j, job *jb)
     }
 }
 
+static void enqueue(jobs *j, job *jb)
+{
+    list_append(&j->queue, jb);
+    j->nqueued++;
+    j->queued_bytes += jb->req.prompt_len;
+}
+
+static void dequeue(jobs *j, job *jb)
+{
+    list_remove(&j->queue, jb);
+    j->nqueued--;
+    j->queued_bytes -= jb->req.prompt_len;
+}
+
+/* Where a waiting call's position has to fall for its queue line number
+ * `step` (1..QUEUE_PROGRESS_STEPS): past another quarter of its entry. */
+static long queue_mark(const job *jb, int step)
+{
+    return jb->queue_entry_pos * (QUEUE_PROGRESS_STEPS + 1 - step) / (QUEUE_PROGRESS_STEPS + 1);
+}
+
 static void queue_progress(jobs *j, job *jb, long pos)
 {
     jb->queue_pos_sent = pos;
@@ -402,9 +427,7 @@ static void pump(jobs *j)
         next = jb->next;
         if (session_busy(j, session_key(jb)))
             continue;
-        list_remove(&j->queue, jb);
-        j->nqueued--;
-        j->queued_bytes -= jb->req.prompt_len;
+        dequeue(j, jb);
         job_start(j, jb);
     }
     long pos = 0;
@@ -415,17 +438,11 @@ static void pump(jobs *j)
             queue_progress(j, jb, pos);
             continue;
         }
-        /* The next step: the position falls past another quarter of the
-         * one it entered at. */
-        long step = jb->queue_steps + 1;
-        long mark =
-            jb->queue_entry_pos * (QUEUE_PROGRESS_STEPS + 1 - step) / (QUEUE_PROGRESS_STEPS + 1);
-        if (jb->queue_steps >= QUEUE_PROGRESS_STEPS || pos > mark || pos >= jb->queue_pos_sent ||
-            now - jb->queue_sent_ms < QUEUE_PROGRESS_MIN_MS)
+        if (jb->queue_steps >= QUEUE_PROGRESS_STEPS || pos > queue_mark(jb, jb->queue_steps + 1) ||
+            pos >= jb->queue_pos_sent || now - jb->queue_sent_ms < QUEUE_PROGRESS_MIN_MS)
             continue;
-        while (jb->queue_steps < QUEUE_PROGRESS_STEPS &&
-               pos <= jb->queue_entry_pos * (QUEUE_PROGRESS_STEPS - jb->queue_steps) /
-                          (QUEUE_PROGRESS_STEPS + 1))
+        /* Every mark it has fallen past counts as sent. */
+        while (jb->queue_steps < QUEUE_PROGRESS_STEPS && pos <= queue_mark(jb, jb->queue_steps + 1))
             jb->queue_steps++;
         queue_progress(j, jb, pos);
     }
@@ -470,9 +487,7 @@ void jobs_submit(jobs *j, mcp_call *call, codex_request *req)
     jb->deadline.data = jb->idle.data = jb->post_turn.data = jb;
     jb->timers_open = 3;
     mcp_call_set_data(call, jb);
-    list_append(&j->queue, jb);
-    j->nqueued++;
-    j->queued_bytes += jb->req.prompt_len;
+    enqueue(j, jb);
     pump(j);
 }
 
@@ -483,9 +498,7 @@ void jobs_cancel(jobs *j, mcp_call *call)
         return;
     jb->cancelled = 1;
     if (jb->state == J_QUEUED) {
-        list_remove(&j->queue, jb);
-        j->nqueued--;
-        j->queued_bytes -= jb->req.prompt_len;
+        dequeue(j, jb);
         job_finish(jb, codex_result_error("cancelled", NULL, 0));
         pump(j);
         return;

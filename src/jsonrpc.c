@@ -347,26 +347,25 @@ json_t *jrpc_decode(const char *line, size_t len, json_t **err, char **why)
     /* Duplicate keys: last one wins, as jansson does by default. \u0000 is
      * valid JSON: the tool decides where a NUL cannot go. */
     const size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;
-    scanner *sc = xmalloc(sizeof(*sc));
-    scan_line(sc, line, len);
+    scanner sc;
+    scan_line(&sc, line, len);
     json_t *v = NULL;
-    if (sc->ok && sc->nfound > 0) {
+    if (sc.ok && sc.nfound > 0) {
         char *copy = xstrndup(line, len);
-        for (size_t k = 0; k < sc->nfound; k++) {
-            span sp = sc->found[k].s;
+        for (size_t k = 0; k < sc.nfound; k++) {
+            span sp = sc.found[k].s;
             copy[sp.start] = '0';
             memset(copy + sp.start + 1, ' ', sp.end - sp.start - 1);
         }
         v = json_loadb(copy, len, flags, &e);
         free(copy);
         if (v)
-            restore_raw(sc, v);
+            restore_raw(&sc, v);
     }
     if (v == NULL)
         v = json_loadb(line, len, flags, &e);
-    json_t *id = v == NULL ? id_of_failed(sc) : NULL;
-    free(sc->found);
-    free(sc);
+    json_t *id = v == NULL ? id_of_failed(&sc) : NULL;
+    free(sc.found);
     if (v == NULL) {
         *err = jrpc_error(id, JRPC_PARSE_ERROR, "Parse error: %s (column %d)", e.text, e.column);
         json_decref(id);
@@ -392,12 +391,10 @@ const char *jrpc_string(json_t *v)
     return json_string_value(v);
 }
 
-char *jrpc_string_shown(json_t *v)
+char *jrpc_text_shown(const char *s, size_t n)
 {
     buf_t b;
     buf_init(&b, (size_t)-1 / 2);
-    const char *s = json_string_value(v);
-    size_t n = json_string_length(v);
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\0')
             buf_append(&b, "\\u0000", 6);

@@ -53,9 +53,9 @@ int jrpc_method_is(const jrpc_msg *m, const char *name);
 /* The value of a string without NUL bytes, else NULL: what may be compared
  * with strcmp or passed on as a C string. */
 const char *jrpc_string(json_t *v);
-/* A printable copy of a string value for messages: NUL as \u0000, valid
- * UTF-8. The caller frees it. */
-char *jrpc_string_shown(json_t *v);
+/* A printable copy of n bytes of a client's text for messages: NUL as
+ * \u0000, valid UTF-8. The caller frees it. */
+char *jrpc_text_shown(const char *s, size_t n);
 /* Non-zero for a JSON number, raw numbers included. */
 int jrpc_is_number(json_t *v);
 /* A raw number's text, or NULL when v is not one. */

@@ -189,8 +189,9 @@ static json_t *handle_tools_list(mcp_session *s, json_t *id, json_t *params)
 static json_t *handle_set_level(mcp_session *s, json_t *id, json_t *params)
 {
     json_t *level = params ? json_object_get(params, "level") : NULL;
+    const char *name = jrpc_string(level);
     log_level lv;
-    if (jrpc_string(level) == NULL || log_level_parse(jrpc_string(level), &lv) != 0)
+    if (name == NULL || log_level_parse(name, &lv) != 0)
         return jrpc_error(id, JRPC_INVALID_PARAMS,
                           "Invalid params: level must be one of debug, info, notice, warning, "
                           "error, critical, alert, emergency");
@@ -213,9 +214,10 @@ static json_t *handle_tools_call(mcp_session *s, json_t *id, json_t *params, bat
     json_t *name = params ? json_object_get(params, "name") : NULL;
     if (!json_is_string(name))
         return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: tools/call needs params.name");
-    const tool_def *tool = jrpc_string(name) ? tools_find(s->tools, jrpc_string(name)) : NULL;
+    const char *tool_name = jrpc_string(name);
+    const tool_def *tool = tool_name ? tools_find(s->tools, tool_name) : NULL;
     if (tool == NULL) {
-        char *shown = jrpc_string_shown(name);
+        char *shown = jrpc_text_shown(json_string_value(name), json_string_length(name));
         json_t *e = jrpc_error(id, JRPC_INVALID_PARAMS, "Unknown tool: %s", shown);
         free(shown);
         return e;
@@ -308,11 +310,9 @@ static json_t *dispatch_request(mcp_session *s, const jrpc_msg *m, batch *b)
         }
         return reply;
     }
-    json_t *name = json_stringn(m->method, m->method_len);
-    char *shown = jrpc_string_shown(name);
+    char *shown = jrpc_text_shown(m->method, m->method_len);
     json_t *e = jrpc_error(id, JRPC_METHOD_NOT_FOUND, "Method not found: %s", shown);
     free(shown);
-    json_decref(name);
     return e;
 }
 

@@ -26,15 +26,18 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void reap(pid_t codex, int *status, int *done)
+/* Reaps every child that has ended, codex's status kept. Returns non-zero
+ * while children are left. */
+static int reap(pid_t codex, int *status, int *codex_done)
 {
     pid_t p;
     int st;
     while ((p = waitpid(-1, &st, WNOHANG)) > 0)
         if (p == codex) {
             *status = st;
-            *done = 1;
+            *codex_done = 1;
         }
+    return !(p < 0 && errno == ECHILD);
 }
 
 /* Leaves as codex left: with its exit status, or killed by its signal. */
@@ -138,9 +141,7 @@ int supervisor_main(int parent, unsigned grace_ms, char **cmd)
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     for (unsigned stuck = 0; stuck < SUPERVISOR_STUCK_ROUNDS;) {
-        int more = 0;
-        reap(codex, &status, &more);
-        if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+        if (!reap(codex, &status, &done))
             break;
         proctree_signal_descendants(self, SIGKILL, 0);
         struct timespec ts = {0, (long)SUPERVISOR_ROUND_MS * 1000000L};

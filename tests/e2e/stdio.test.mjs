@@ -5,9 +5,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serverBin, withTimeout } from './lib/mcp.mjs';
+import { rawServer, serverBin, withTimeout } from './lib/mcp.mjs';
+import { isAlive, pollUntil } from './lib/procs.mjs';
 
 const T = { timeout: 30000 };
+const FAKE_CODEX = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'fake-codex.mjs');
 
 function run(stdio, args = []) {
   const p = spawn(serverBin(), args, { stdio });
@@ -185,14 +187,11 @@ test('bad options and environment values: a message on stderr and exit status 2'
 });
 
 test('a client that stops reading while codex floods events: codex waits, a cancel gets through, progress is coalesced', { timeout: 180000 }, async (t) => {
-  const { rawServer } = await import('./lib/mcp.mjs');
-  const { isAlive, pollUntil } = await import('./lib/procs.mjs');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-stdio-'));
   const countFile = path.join(dir, 'count');
   const pidFile = path.join(dir, 'pid');
   const N = 1000000;
-  const fakeCodex = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'fake-codex.mjs');
-  const srv = rawServer(['--codex', fakeCodex], {
+  const srv = rawServer(['--codex', FAKE_CODEX], {
     ...process.env,
     FAKE_CODEX_MODE: 'flood',
     FAKE_CODEX_EVENTS: String(N),
@@ -243,7 +242,6 @@ test('a client that stops reading while codex floods events: codex waits, a canc
 
 test('stdout a regular file and a result over the 4 MiB mark: every reply written once, exit 0', T, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-stdio-'));
-  const fakeCodex = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'fake-codex.mjs');
   try {
     const reqs = path.join(dir, 'req.jsonl');
     const call = (id, PROMPT, token) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'codex', arguments: { PROMPT, cd: dir }, _meta: { progressToken: token } } });
@@ -254,7 +252,7 @@ test('stdout a regular file and a result over the 4 MiB mark: every reply writte
       call(2, 'small', 'p2'),
     ].map((l) => JSON.stringify(l)).join('\n') + '\n');
     const out = path.join(dir, 'out.jsonl');
-    const { exited } = run([fs.openSync(reqs, 'r'), fs.openSync(out, 'w'), 'pipe'], ['--codex', fakeCodex, '--max-parallel', '1']);
+    const { exited } = run([fs.openSync(reqs, 'r'), fs.openSync(out, 'w'), 'pipe'], ['--codex', FAKE_CODEX, '--max-parallel', '1']);
     const r = await withTimeout(exited, 20000, 'exit');
     assert.equal(r.code, 0, r.stderr());
     const msgs = fs.readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
@@ -270,10 +268,8 @@ test('stdout a regular file and a result over the 4 MiB mark: every reply writte
 });
 
 test('--idle-timeout does not fire while codex waits on a client that is behind', { timeout: 120000 }, async () => {
-  const { rawServer } = await import('./lib/mcp.mjs');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-stdio-'));
-  const fakeCodex = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'fake-codex.mjs');
-  const srv = rawServer(['--codex', fakeCodex, '--idle-timeout', '2'], { ...process.env, FAKE_CODEX_MODE: 'flood', FAKE_CODEX_EVENTS: '150000' });
+  const srv = rawServer(['--codex', FAKE_CODEX, '--idle-timeout', '2'], { ...process.env, FAKE_CODEX_MODE: 'flood', FAKE_CODEX_EVENTS: '150000' });
   try {
     await srv.initialize();
     srv.child.stdout.pause();
@@ -294,12 +290,10 @@ test('--idle-timeout does not fire while codex waits on a client that is behind'
 });
 
 test('a client that catches up and falls behind again at once: codex is still held back', { timeout: 120000 }, async () => {
-  const { rawServer } = await import('./lib/mcp.mjs');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-stdio-'));
   const countFile = path.join(dir, 'count');
   const N = 400000;
-  const fakeCodex = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'fake-codex.mjs');
-  const srv = rawServer(['--codex', fakeCodex], { ...process.env, FAKE_CODEX_MODE: 'flood', FAKE_CODEX_EVENTS: String(N), FAKE_CODEX_COUNT_FILE: countFile });
+  const srv = rawServer(['--codex', FAKE_CODEX], { ...process.env, FAKE_CODEX_MODE: 'flood', FAKE_CODEX_EVENTS: String(N), FAKE_CODEX_COUNT_FILE: countFile });
   try {
     await srv.initialize();
     const n0 = srv.rawLines.length;
