@@ -110,10 +110,11 @@ fuzz: deps need-pkgs
 	    if [ $$rc -ne 0 ]; then grep -A30 -E 'ERROR|runtime error|timeout' build-fuzz/fuzz.log; echo "fuzz: crash (see build-fuzz/)"; fi; \
 	    exit $$rc
 
-## make bench: call latency next to codex exec, start-up time and memory, memory when the client stops reading
+## make bench: call latency next to codex exec, cost per call, start-up time and memory, memory when the client stops reading
 bench: deps all
 	node bench/call-latency.mjs
 	bench/startup.sh
+	node bench/fast-calls.mjs
 	node bench/backpressure.mjs
 
 format:
