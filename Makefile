@@ -1,6 +1,6 @@
 # codexmcp — build, tests, demo. `make help` lists the targets.
 CC      ?= cc
-PKGS    := libuv jansson
+PKGS    := libuv jansson sqlite3
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wvla
@@ -8,7 +8,7 @@ ifdef WERROR
 WARN    += -Werror
 endif
 # Read by the recipes, not when the Makefile is parsed: `make demo` and `make test` parse it
-# before their install step has put libuv, jansson and cmocka there.
+# before their install step has put libuv, jansson, SQLite and cmocka there.
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -73,7 +73,8 @@ test-unit: deps $(UNIT_BINS)
 # The e2e files to run (scripts/check-fresh-build.sh runs one).
 E2E ?= *.test.mjs
 test-e2e: deps $(BUILD)/codexmcp
-	cd tests/e2e && CODEXMCP_BIN=$(abspath $(BUILD)/codexmcp) node --test --test-concurrency=2 $(E2E)
+	cd tests/e2e && CODEXMCP_STATE_DIR=$${CODEXMCP_STATE_DIR:-$(abspath $(BUILD))/e2e-state} \
+	    CODEXMCP_BIN=$(abspath $(BUILD)/codexmcp) node --test --test-concurrency=2 $(E2E)
 
 ## make test: every test (unit, then end to end)
 test: deps

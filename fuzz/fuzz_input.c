@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "codex_args.h"
+#include "limits.h"
 #include "events.h"
 #include "jsonrpc.h"
 #include "linebuf.h"
@@ -85,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tools_add(&reg, &echo);
         k.s = mcp_session_new(&info, &reg, drop, NULL);
     } else {
-        events_init(&ev, 1);
+        events_init(&ev, 1, NULL);
         k.ev = &ev;
     }
     linebuf_feed(&lb, (const char *)data + 1, size - 1, on_line, &k);
@@ -94,7 +95,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mcp_session_free(k.s);
         tools_free(&reg);
     } else {
-        json_t *r = codex_result_build(&ev, NULL, 1, 1);
+        /* The budget too: a small one, so every stage runs. */
+        json_t *r = codex_result_build(
+            &ev, NULL,
+            &(codex_result_opts){.include_all = 1, .structured = 1, .transcript = "/t.jsonl",
+                                 .max_chars = BUDGET_MIN_CHARS});
         drop(NULL, r);
         events_free(&ev);
     }

@@ -3,7 +3,7 @@
 # machine, without a fresh machine. Each step runs in a copy of the working
 # tree (tracked and untracked-but-not-ignored files, so uncommitted changes
 # count; no build directory) with two stubs first on PATH:
-#   pkg-config  answers as if libuv, jansson and cmocka were not installed
+#   pkg-config  answers as if libuv, jansson, sqlite3 and cmocka were not installed
 #               until the install step has run (a flag file), then is the
 #               real pkg-config;
 #   cc          notes any compile or link that runs before the install step
@@ -60,13 +60,13 @@ real_path=$PATH
 q() { printf '%q' "$1"; }
 cat >"$stubs/pkg-config" <<EOF
 #!/usr/bin/env bash
-# check-fresh-build.sh: libuv, jansson and cmocka are "not installed" until the flag exists.
+# check-fresh-build.sh: libuv, jansson, sqlite3 and cmocka are "not installed" until the flag exists.
 PATH=$(q "$real_path"); export PATH
 [ -e $(q "$flag") ] && exec pkg-config "\$@"
 missing=
 for a in "\$@"; do
     case \$a in
-    libuv | jansson | cmocka) missing="\$missing \$a" ;;
+    libuv | jansson | sqlite3 | cmocka) missing="\$missing \$a" ;;
     esac
 done
 [ -n "\$missing" ] || exec pkg-config "\$@"

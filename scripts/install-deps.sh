@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what codexmcp needs to build and test, quietly and only what is
-# missing: Debian packages (compilers, libuv, jansson, cmocka) and the npm
+# missing: Debian packages (compilers, libuv, jansson, SQLite, cmocka) and the npm
 # packages of the end-to-end tests (the MCP SDK and the pinned Codex CLI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
 # libclang-rt-dev: the ASan, UBSan and libFuzzer runtimes (only "recommended" by clang).
-for pkg in gcc clang libclang-rt-dev make pkg-config libuv1-dev libjansson-dev libcmocka-dev procps; do
+for pkg in gcc clang libclang-rt-dev make pkg-config libuv1-dev libjansson-dev libsqlite3-dev libcmocka-dev procps; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
         need_pkgs+=("$pkg")
 done

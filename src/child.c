@@ -182,8 +182,11 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     child *c = s->data;
-    if (n > 0)
+    if (n > 0) {
+        if (c->cb.on_output)
+            c->cb.on_output(c->ctx, buf->base, (size_t)n);
         linebuf_feed(&c->lines, buf->base, (size_t)n, deliver_line, c);
+    }
     free(buf->base);
     if (n < 0) {
         uv_read_stop(s);

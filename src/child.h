@@ -33,6 +33,9 @@ typedef struct {
      * exit_status. stderr is the kept tail (valid during the call). */
     void (*on_exit)(void *ctx, int64_t exit_status, int term_signal, const char *stderr_tail,
                     size_t stderr_len);
+    /* Every stdout byte as read, before it is cut into lines (NULL: not
+     * wanted). */
+    void (*on_output)(void *ctx, const char *data, size_t len);
 } child_callbacks;
 
 /* Spawns argv (argv[0] an absolute path) in cwd with the prompt on stdin.

@@ -7,16 +7,44 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "jsonrpc.h"
+#include "limits.h"
 #include "util.h"
 
 static const char *const sandboxes[] = {"read-only", "workspace-write", "danger-full-access", NULL};
 static const char *const efforts[] = {"minimal", "low", "medium", "high", "xhigh", NULL};
 
-static const char *const known_params[] = {
-    "PROMPT", "cd",    "sandbox", "SESSION_ID", "skip_git_repo_check", "return_all_messages",
-    "image",  "model", "yolo",    "profile",    "reasoning_effort",    "timeout_s",
-    NULL};
+static const char *const known_params[] = {"PROMPT",
+                                           "cd",
+                                           "sandbox",
+                                           "SESSION_ID",
+                                           "skip_git_repo_check",
+                                           "return_all_messages",
+                                           "image",
+                                           "model",
+                                           "yolo",
+                                           "profile",
+                                           "reasoning_effort",
+                                           "timeout_s",
+                                           "max_result_chars",
+                                           "all_messages_filter",
+                                           NULL};
+
+static const char *const review_params[] = {
+    "cd",    "uncommitted",      "base",      "commit",           "PROMPT", "title",
+    "model", "reasoning_effort", "timeout_s", "max_result_chars", NULL};
+
+/* Item types of codex's event stream (REFERENCE 1.3). */
+static const char *const item_types[] = {
+    "agent_message", "reasoning", "command_execution", "file_change", "mcp_tool_call",
+    "web_search",    "todo_list", "collab_tool_call",  "error",       NULL};
+
+#define MAX_RESULT_CHARS_SCHEMA                                                                    \
+    "\"max_result_chars\":{\"type\":\"integer\",\"minimum\":1000,\"maximum\":10000000,"            \
+    "\"description\":\"Cut the result to this many characters (default: what the client can "      \
+    "take, 60000 for Claude Code, 10000 for Codex); every cut is marked and the transcript file "  \
+    "keeps everything.\"}"
 
 /* The schemas are written as JSON: easier to read and to compare with
  * CodexMCP's than a json_pack format string. */
@@ -47,8 +75,36 @@ static const char input_schema_json[] =
     "\"high\",\"xhigh\"],\"default\":\"\",\"description\":\"Reasoning effort "
     "(model_reasoning_effort). Empty: the user's configured default.\"},"
     "\"timeout_s\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"description\":\"Give up "
-    "after this many seconds; the session can be resumed afterwards.\"}"
+    "after this many seconds; the session can be resumed afterwards.\"}," MAX_RESULT_CHARS_SCHEMA
+    ","
+    "\"all_messages_filter\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":["
+    "\"agent_message\",\"reasoning\",\"command_execution\",\"file_change\",\"mcp_tool_call\","
+    "\"web_search\",\"todo_list\",\"collab_tool_call\",\"error\"]},\"description\":\"Only these "
+    "item types in all_messages, e.g. [\\\"reasoning\\\",\\\"command_execution\\\"]; implies "
+    "return_all_messages.\"}"
     "},\"required\":[\"PROMPT\",\"cd\"],\"additionalProperties\":false}";
+
+static const char review_schema_json[] =
+    "{\"type\":\"object\",\"properties\":{"
+    "\"cd\":{\"type\":\"string\",\"description\":\"The git repository to review (its working "
+    "directory).\"},"
+    "\"uncommitted\":{\"type\":\"boolean\",\"description\":\"Review the uncommitted changes: "
+    "staged, unstaged and untracked.\"},"
+    "\"base\":{\"type\":\"string\",\"description\":\"Review the changes against this base "
+    "branch.\"},"
+    "\"commit\":{\"type\":\"string\",\"description\":\"Review the changes of this commit "
+    "(sha).\"},"
+    "\"PROMPT\":{\"type\":\"string\",\"description\":\"Custom review instructions, instead "
+    "of uncommitted, base or commit (Codex takes one or the other).\"},"
+    "\"title\":{\"type\":\"string\",\"description\":\"A title for the review of a commit "
+    "(only with commit).\"},"
+    "\"model\":{\"type\":\"string\",\"description\":\"Model to use. Empty: the user's "
+    "configured default.\"},"
+    "\"reasoning_effort\":{\"type\":\"string\",\"enum\":[\"\",\"minimal\",\"low\",\"medium\","
+    "\"high\",\"xhigh\"],\"description\":\"Reasoning effort. Empty: the configured default.\"},"
+    "\"timeout_s\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"description\":\"Give up "
+    "after this many seconds.\"}," MAX_RESULT_CHARS_SCHEMA
+    "},\"required\":[\"cd\"],\"additionalProperties\":false}";
 
 static const char output_schema_json[] =
     "{\"type\":\"object\",\"properties\":{"
@@ -58,7 +114,9 @@ static const char output_schema_json[] =
     "\"all_messages\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"
     "\"error\":{\"type\":\"string\"},"
     "\"usage\":{\"type\":\"object\"},"
-    "\"warnings\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}"
+    "\"warnings\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"transcript\":{\"type\":\"string\"},"
+    "\"trimmed\":{\"type\":\"string\"}"
     "},\"required\":[\"success\"]}";
 
 static json_t *load_schema(const char *text)
@@ -80,6 +138,11 @@ json_t *codex_output_schema(void)
     return load_schema(output_schema_json);
 }
 
+json_t *codex_review_input_schema(void)
+{
+    return load_schema(review_schema_json);
+}
+
 void codex_request_free(codex_request *req)
 {
     free(req->prompt);
@@ -92,6 +155,10 @@ void codex_request_free(codex_request *req)
     free(req->model);
     free(req->profile);
     free(req->reasoning_effort);
+    json_decref(req->all_filter);
+    free(req->base);
+    free(req->commit);
+    free(req->title);
     memset(req, 0, sizeof(*req));
 }
 
@@ -181,26 +248,114 @@ static int get_token(json_t *args, const char *name, char **out, char **error)
     return 0;
 }
 
-int codex_request_parse(json_t *args, codex_request *req, char **error)
+/* Every parameter is one of `known`; the error lists them. */
+static int check_known(json_t *args, const char *const *known, char **error)
 {
-    memset(req, 0, sizeof(*req));
-    req->skip_git_repo_check = 1;
-    *error = NULL;
     const char *key;
     json_t *value;
     json_object_foreach(args, key, value)
     {
-        int known = 0;
-        for (size_t i = 0; known_params[i]; i++)
-            known |= strcmp(key, known_params[i]) == 0;
-        if (!known) {
-            fail(error, xasprintf("unknown parameter \"%s\" (parameters are PROMPT, cd, sandbox, "
-                                  "SESSION_ID, skip_git_repo_check, return_all_messages, image, "
-                                  "model, yolo, profile, reasoning_effort, timeout_s)",
-                                  key));
-            goto bad;
+        int ok = 0;
+        for (size_t i = 0; known[i]; i++)
+            ok |= strcmp(key, known[i]) == 0;
+        if (ok)
+            continue;
+        buf_t b;
+        buf_init(&b, 4096);
+        for (size_t i = 0; known[i]; i++) {
+            if (i)
+                buf_append(&b, ", ", 2);
+            buf_append(&b, known[i], strlen(known[i]));
         }
+        char *clean = utf8_clean(key);
+        fail(error, xasprintf("unknown parameter \"%s\" (parameters are %s)", clean, b.data));
+        free(clean);
+        buf_free(&b);
+        return -1;
     }
+    return 0;
+}
+
+/* cd: required, an existing directory, kept resolved. */
+static int get_cd(json_t *args, codex_request *req, char **error)
+{
+    char *cd = NULL;
+    if (get_string(args, "cd", &cd, error) != 0)
+        return -1;
+    if (cd == NULL || *cd == '\0') {
+        free(cd);
+        return fail(error,
+                    xstrdup(req->review ? "cd is required: the git repository to review"
+                                        : "cd is required: the working directory for Codex"));
+    }
+    struct stat st;
+    char resolved[PATH_MAX];
+    if (stat(cd, &st) != 0 || !S_ISDIR(st.st_mode) || realpath(cd, resolved) == NULL) {
+        fail(error, xasprintf("cd \"%s\" is not an existing directory", cd));
+        free(cd);
+        return -1;
+    }
+    free(cd);
+    req->cd = xstrdup(resolved);
+    return 0;
+}
+
+static int get_limits(json_t *args, codex_request *req, char **error)
+{
+    json_t *timeout = arg(args, "timeout_s");
+    if (timeout != NULL) {
+        if (!json_is_number(timeout) || !(json_number_value(timeout) > 0) ||
+            json_number_value(timeout) > 1e7)
+            return fail(error, xstrdup("timeout_s must be a number of seconds greater than 0"));
+        req->timeout_s = json_number_value(timeout);
+    }
+    json_t *max = arg(args, "max_result_chars");
+    if (max != NULL) {
+        if (!json_is_integer(max) || json_integer_value(max) < BUDGET_MIN_CHARS ||
+            json_integer_value(max) > BUDGET_MAX_CHARS)
+            return fail(error, xasprintf("max_result_chars must be a whole number from %u to %u",
+                                         BUDGET_MIN_CHARS, BUDGET_MAX_CHARS));
+        req->max_result_chars = (size_t)json_integer_value(max);
+    }
+    return 0;
+}
+
+static int get_filter(json_t *args, codex_request *req, char **error)
+{
+    json_t *filter = arg(args, "all_messages_filter");
+    if (filter == NULL)
+        return 0;
+    if (!json_is_array(filter))
+        return fail(error, xstrdup("all_messages_filter must be an array of item types, such as "
+                                   "[\"reasoning\", \"command_execution\"]"));
+    size_t i;
+    json_t *t;
+    json_array_foreach(filter, i, t)
+    {
+        const char *name = json_is_string(t) ? jrpc_string(t) : NULL;
+        int ok = 0;
+        for (size_t k = 0; name && item_types[k]; k++)
+            ok |= strcmp(name, item_types[k]) == 0;
+        if (!ok)
+            return fail(error,
+                        xasprintf("all_messages_filter[%zu] must be one of agent_message, "
+                                  "reasoning, command_execution, file_change, mcp_tool_call, "
+                                  "web_search, todo_list, collab_tool_call, error",
+                                  i));
+    }
+    req->all_filter = json_incref(filter);
+    req->return_all_messages = 1;
+    return 0;
+}
+
+int codex_request_parse(json_t *args, codex_request *req, char **error)
+{
+    memset(req, 0, sizeof(*req));
+    req->tool = "codex";
+    req->skip_git_repo_check = 1;
+    *error = NULL;
+    if (check_known(args, known_params, error) != 0)
+        goto bad;
 
     json_t *prompt = arg(args, "PROMPT");
     if (prompt == NULL) {
@@ -218,23 +373,8 @@ int codex_request_parse(json_t *args, codex_request *req, char **error)
     req->prompt_len = json_string_length(prompt);
     req->prompt = xstrndup(json_string_value(prompt), req->prompt_len);
 
-    char *cd = NULL;
-    if (get_string(args, "cd", &cd, error) != 0)
+    if (get_cd(args, req, error) != 0)
         goto bad;
-    if (cd == NULL || *cd == '\0') {
-        free(cd);
-        fail(error, xstrdup("cd is required: the working directory for Codex"));
-        goto bad;
-    }
-    struct stat st;
-    char resolved[PATH_MAX];
-    if (stat(cd, &st) != 0 || !S_ISDIR(st.st_mode) || realpath(cd, resolved) == NULL) {
-        fail(error, xasprintf("cd \"%s\" is not an existing directory", cd));
-        free(cd);
-        goto bad;
-    }
-    free(cd);
-    req->cd = xstrdup(resolved);
 
     if (get_enum(args, "sandbox", sandboxes, &req->sandbox, error) != 0 ||
         get_token(args, "SESSION_ID", &req->session_id, error) != 0 ||
@@ -249,6 +389,8 @@ int codex_request_parse(json_t *args, codex_request *req, char **error)
         req->sandbox = xstrdup("read-only");
 
     json_t *images = arg(args, "image");
+    struct stat st;
+    char resolved[PATH_MAX];
     if (images != NULL) {
         if (!json_is_array(images)) {
             fail(error, xstrdup("image must be an array of file paths"));
@@ -303,15 +445,78 @@ int codex_request_parse(json_t *args, codex_request *req, char **error)
         }
     }
 
-    json_t *timeout = arg(args, "timeout_s");
-    if (timeout != NULL) {
-        if (!json_is_number(timeout) || !(json_number_value(timeout) > 0) ||
-            json_number_value(timeout) > 1e7) {
-            fail(error, xstrdup("timeout_s must be a number of seconds greater than 0"));
-            goto bad;
-        }
-        req->timeout_s = json_number_value(timeout);
+    if (get_limits(args, req, error) != 0 || get_filter(args, req, error) != 0)
+        goto bad;
+    return 0;
+
+bad:
+    codex_request_free(req);
+    return -1;
+}
+
+int codex_review_parse(json_t *args, codex_request *req, char **error)
+{
+    memset(req, 0, sizeof(*req));
+    req->tool = "codex_review";
+    req->review = 1;
+    req->skip_git_repo_check = 1;
+    *error = NULL;
+    if (check_known(args, review_params, error) != 0)
+        goto bad;
+    if (get_cd(args, req, error) != 0 ||
+        get_bool(args, "uncommitted", &req->uncommitted, error) != 0 ||
+        get_token(args, "base", &req->base, error) != 0 ||
+        get_token(args, "commit", &req->commit, error) != 0 ||
+        get_string(args, "title", &req->title, error) != 0 ||
+        get_token(args, "model", &req->model, error) != 0 ||
+        get_enum(args, "reasoning_effort", efforts, &req->reasoning_effort, error) != 0 ||
+        get_limits(args, req, error) != 0)
+        goto bad;
+    json_t *prompt = arg(args, "PROMPT");
+    if (prompt != NULL && !json_is_string(prompt)) {
+        fail(error, xstrdup("PROMPT must be a string: custom review instructions"));
+        goto bad;
     }
+    if (prompt != NULL && json_string_length(prompt) > 0) {
+        req->prompt_len = json_string_length(prompt);
+        req->prompt = xstrndup(json_string_value(prompt), req->prompt_len);
+    }
+    if (req->title != NULL && *req->title == '\0') {
+        free(req->title);
+        req->title = NULL;
+    }
+    /* What codex exec review rejects (REFERENCE 2.4), refused here with
+     * the reason instead of its usage error. */
+    int targets = req->uncommitted + (req->base != NULL) + (req->commit != NULL);
+    if (targets > 1) {
+        fail(error, xstrdup("give only one of uncommitted, base and commit: codex reviews one "
+                            "target at a time"));
+        goto bad;
+    }
+    if (targets == 1 && req->prompt) {
+        fail(error, xasprintf("PROMPT (custom review instructions) cannot be combined with %s: "
+                              "codex exec review takes either a target or custom instructions. "
+                              "Leave out PROMPT, or leave out %s and say what to review in PROMPT",
+                              req->uncommitted ? "uncommitted"
+                              : req->base      ? "base"
+                                               : "commit",
+                              req->uncommitted ? "uncommitted"
+                              : req->base      ? "base"
+                                               : "commit"));
+        goto bad;
+    }
+    if (targets == 0 && req->prompt == NULL) {
+        fail(error, xstrdup("say what to review: uncommitted: true (the uncommitted changes), "
+                            "base (a branch to compare with), commit (a sha), or custom "
+                            "instructions in PROMPT"));
+        goto bad;
+    }
+    if (req->title && req->commit == NULL) {
+        fail(error, xstrdup("title is only for the review of a commit: give commit too, or leave "
+                            "out title"));
+        goto bad;
+    }
+    req->sandbox = xstrdup("read-only");
     return 0;
 
 bad:
@@ -351,6 +556,24 @@ char **codex_argv_build(const codex_request *req, const char *codex_path)
         argv[n++] = xstrdup("--config");
         argv[n++] = xasprintf("model_reasoning_effort=\"%s\"", req->reasoning_effort);
     }
+    if (req->review) {
+        /* `=` keeps a value that starts with '-' a value. */
+        argv[n++] = xstrdup("review");
+        if (req->uncommitted)
+            argv[n++] = xstrdup("--uncommitted");
+        if (req->base)
+            argv[n++] = xasprintf("--base=%s", req->base);
+        if (req->commit)
+            argv[n++] = xasprintf("--commit=%s", req->commit);
+        if (req->title)
+            argv[n++] = xasprintf("--title=%s", req->title);
+        if (req->prompt) { /* the instructions, on stdin */
+            argv[n++] = xstrdup("--");
+            argv[n++] = xstrdup("-");
+        }
+        argv[n] = NULL;
+        return argv;
+    }
     if (req->session_id) {
         argv[n++] = xstrdup("resume");
         argv[n++] = xstrdup(req->session_id);
@@ -378,7 +601,7 @@ void codex_argv_free(char **argv)
 
 /* ---- results ---- */
 
-static json_t *wrap(json_t *obj, int is_error, int structured)
+json_t *codex_result_wrap(json_t *obj, int is_error, int structured)
 {
     char *text = json_dumps(obj, JSON_COMPACT);
     if (text == NULL)
@@ -401,11 +624,10 @@ json_t *codex_result_error(const char *error, const char *session_id, int struct
     free(clean);
     if (session_id)
         json_object_set_new(obj, "SESSION_ID", json_string(session_id));
-    return wrap(obj, 1, structured);
+    return codex_result_wrap(obj, 1, structured);
 }
 
-json_t *codex_result_build(const events_state *st, const char *error, int include_all,
-                           int structured)
+json_t *codex_result_build(const events_state *st, const char *error, const codex_result_opts *o)
 {
     int ok = error == NULL && st->terminal == EV_COMPLETED;
     json_t *obj = json_pack("{s:b}", "success", ok);
@@ -422,7 +644,7 @@ json_t *codex_result_build(const events_state *st, const char *error, int includ
         json_object_set_new(obj, "error", json_string(clean));
         free(clean);
     }
-    if (include_all && st->all.first)
+    if (o->include_all && st->all.first)
         json_object_set_new(obj, "all_messages", events_all_messages(st));
     if (st->usage)
         json_object_set(obj, "usage", st->usage);
@@ -444,5 +666,12 @@ json_t *codex_result_build(const events_state *st, const char *error, int includ
         json_object_set_new(obj, "warnings", warnings);
     else
         json_decref(warnings);
-    return wrap(obj, !ok, structured);
+    if (o->transcript) {
+        char *clean = utf8_clean(o->transcript);
+        json_object_set_new(obj, "transcript", json_string(clean));
+        free(clean);
+    }
+    if (o->max_chars > 0)
+        budget_trim(obj, o->max_chars, o->transcript, NULL);
+    return codex_result_wrap(obj, !ok, o->structured);
 }

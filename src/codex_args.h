@@ -12,7 +12,8 @@
 #include "events.h"
 
 typedef struct {
-    char *prompt;
+    const char *tool; /* "codex" or "codex_review" (static strings) */
+    char *prompt;     /* a review's custom instructions, or NULL */
     size_t prompt_len;
     char *cd; /* absolute, existing directory */
     char *sandbox;
@@ -25,16 +26,27 @@ typedef struct {
     int yolo;
     char *profile;
     char *reasoning_effort;
-    double timeout_s; /* 0: the server default */
+    double timeout_s;        /* 0: the server default */
+    size_t max_result_chars; /* 0: the server's default for the client */
+    json_t *all_filter;      /* item types all_messages keeps, or NULL: all */
+    /* codex exec review: one target, or custom instructions in prompt */
+    int review;
+    int uncommitted;
+    char *base, *commit, *title;
 } codex_request;
 
 json_t *codex_input_schema(void);
 json_t *codex_output_schema(void);
+json_t *codex_review_input_schema(void);
 
 /* Validates args. Returns 0 and fills *req, or -1 with *error set to a
  * message that names the parameter (the caller frees it). Touches the file
  * system only to check that cd and images exist. */
 int codex_request_parse(json_t *args, codex_request *req, char **error);
+/* The same for the codex_review tool: cd, then one of uncommitted, base or
+ * commit, or custom instructions in PROMPT, never both (codex rejects
+ * that); title only with commit. */
+int codex_review_parse(json_t *args, codex_request *req, char **error);
 void codex_request_free(codex_request *req);
 
 /* argv for `codex exec --json …` (NULL-terminated, argv[0] = codex_path);
@@ -42,11 +54,21 @@ void codex_request_free(codex_request *req);
 char **codex_argv_build(const codex_request *req, const char *codex_path);
 void codex_argv_free(char **argv);
 
+typedef struct {
+    int include_all;        /* all_messages */
+    int structured;         /* add structuredContent */
+    const char *transcript; /* its path, or NULL: none */
+    size_t max_chars;       /* the result budget (budget.h); 0: none */
+} codex_result_opts;
+
 /* The CallToolResult for a finished run. `error` NULL means: decide from
  * the state (turn.completed is success); otherwise the call failed with
- * that message. `structured` adds structuredContent. */
-json_t *codex_result_build(const events_state *st, const char *error, int include_all,
-                           int structured);
+ * that message. The result object is cut to the budget; the text block
+ * and structuredContent each hold it. */
+json_t *codex_result_build(const events_state *st, const char *error, const codex_result_opts *o);
+/* A CallToolResult holding obj (stolen) as JSON text and, if structured,
+ * as structuredContent. */
+json_t *codex_result_wrap(json_t *obj, int is_error, int structured);
 /* A failure result with only an error message (validation, spawn). */
 json_t *codex_result_error(const char *error, const char *session_id, int structured);
 

@@ -42,7 +42,7 @@ static int kept_add(kept_t *k, json_t *v, size_t len)
     return first_drop;
 }
 
-void events_init(events_state *st, int keep_all)
+void events_init(events_state *st, int keep_all, json_t *filter)
 {
     memset(st, 0, sizeof(*st));
     kept_init(&st->messages, AGENT_MESSAGES_KEEP_BYTES);
@@ -50,6 +50,7 @@ void events_init(events_state *st, int keep_all)
         kept_init(&st->all, ALL_MESSAGES_KEEP_BYTES);
     st->warnings = json_array();
     st->keep_all = keep_all;
+    st->filter = json_incref(filter);
 }
 
 void events_free(events_state *st)
@@ -61,6 +62,7 @@ void events_free(events_state *st)
     kept_free(&st->all);
     json_decref(st->usage);
     json_decref(st->warnings);
+    json_decref(st->filter);
     memset(st, 0, sizeof(*st));
 }
 
@@ -207,8 +209,26 @@ static size_t event_cost(const char *line, size_t len)
     return len + values * JSON_VALUE_COST_BYTES;
 }
 
+/* An event all_messages_filter lets through: an item of a listed type. */
+static int wanted(const events_state *st, json_t *ev)
+{
+    if (st->filter == NULL)
+        return 1;
+    json_t *item = json_object_get(ev, "item");
+    const char *type = str_field(item, "type");
+    if (type == NULL)
+        type = str_field(item, "item_type");
+    size_t i;
+    json_t *t;
+    json_array_foreach(st->filter, i,
+                       t) if (type && strcmp(type, json_string_value(t)) == 0) return 1;
+    return 0;
+}
+
 static void keep_event(events_state *st, json_t *ev, const char *line, size_t len)
 {
+    if (!wanted(st, ev))
+        return;
     /* An event that costs more than the whole bound is kept as its type. */
     size_t cost = event_cost(line, len);
     json_t *v = cost <= ALL_MESSAGES_KEEP_BYTES
@@ -374,6 +394,15 @@ char *events_joined_messages(const events_state *st, size_t *len)
     }
     *len = b.len;
     return b.data ? b.data : xstrdup("");
+}
+
+const char *events_last_message(const events_state *st, size_t *len)
+{
+    json_t *m = st->messages.last;
+    if (m == NULL && json_array_size(st->messages.first) > 0)
+        m = json_array_get(st->messages.first, json_array_size(st->messages.first) - 1);
+    *len = m ? json_string_length(m) : 0;
+    return m ? json_string_value(m) : NULL;
 }
 
 json_t *events_all_messages(const events_state *st)

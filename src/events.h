@@ -42,9 +42,12 @@ typedef struct {
     size_t events;    /* JSON events seen */
     int retrying;     /* the last line was a retry notice, not progress */
     int keep_all;
+    json_t *filter; /* item types `all` keeps (array of strings), or NULL */
 } events_state;
 
-void events_init(events_state *st, int keep_all);
+/* keep_all: keep the events for all_messages; filter (borrowed, NULL for
+ * all): only item events whose item type it lists. */
+void events_init(events_state *st, int keep_all, json_t *filter);
 void events_free(events_state *st);
 
 /* Feeds one stdout line (without newline). Returns a one-line description
@@ -62,6 +65,8 @@ int events_is_reconnect(const char *message);
 /* The agent messages joined by a blank line (new string; *len is its
  * length, which counts NUL bytes a message may contain). */
 char *events_joined_messages(const events_state *st, size_t *len);
+/* The newest agent message (borrowed; *len its length), or NULL. */
+const char *events_last_message(const events_state *st, size_t *len);
 /* Every event kept, with a marker object where events were not kept (new
  * reference), or NULL without keep_all. */
 json_t *events_all_messages(const events_state *st);

@@ -13,6 +13,7 @@
 #include "events.h"
 #include "limits.h"
 #include "log.h"
+#include "transcript.h"
 #include "util.h"
 
 typedef enum { J_QUEUED, J_RUNNING, J_DONE } job_state;
@@ -34,6 +35,10 @@ typedef struct job {
     long queue_pos_sent;    /* last position sent */
     int queue_steps;        /* positions sent after the first */
     uint64_t queue_sent_ms; /* when the last one was sent */
+    transcript *tr;         /* the call's transcript, or NULL */
+    char *transcript_path;  /* kept after it is closed */
+    int64_t turn;           /* its row in the registry, or 0 */
+    size_t max_chars;       /* the result budget */
     struct job *next;
 } job;
 
@@ -101,6 +106,7 @@ static void timer_closed(uv_handle_t *h)
     free(jb->codex_path);
     free(jb->stop_error);
     free(jb->session_key);
+    free(jb->transcript_path);
     free(jb);
 }
 
@@ -217,10 +223,45 @@ static void post_turn_hit(uv_timer_t *t)
     child_terminate(jb->child, jb->owner->cfg.kill_grace_ms);
 }
 
+/* What the registry keeps as the turn's prompt: a review's target when it
+ * has no instructions. */
+static char *record_prompt(const codex_request *req, size_t *len)
+{
+    char *p;
+    if (!req->review || req->prompt)
+        p = xstrndup(req->prompt ? req->prompt : "", req->prompt_len);
+    else if (req->uncommitted)
+        p = xstrdup("review: the uncommitted changes");
+    else if (req->base)
+        p = xasprintf("review: the changes against %s", req->base);
+    else
+        p = xasprintf("review: commit %s%s%s", req->commit, req->title ? " " : "",
+                      req->title ? req->title : "");
+    *len = req->review && !req->prompt ? strlen(p) : req->prompt_len;
+    return p;
+}
+
+static void record_session(job *jb)
+{
+    size_t len;
+    char *prompt = record_prompt(&jb->req, &len);
+    store_turn t = {jb->req.tool, jb->req.cd, prompt, len, jb->transcript_path};
+    store_turn_session(jb->owner->cfg.store, jb->turn, jb->ev.thread_id, &t);
+    free(prompt);
+}
+
+static void on_child_output(void *ctx, const char *data, size_t len)
+{
+    job *jb = ctx;
+    if (jb->tr)
+        transcript_write(jb->tr, data, len);
+}
+
 static void on_child_line(void *ctx, const char *line, size_t len, int overflow)
 {
     job *jb = ctx;
     ev_terminal before = jb->ev.terminal;
+    int named = jb->ev.thread_id != NULL;
     if (overflow) {
         events_overlong(&jb->ev, len, CODEX_LINE_MAX_BYTES);
     } else {
@@ -229,6 +270,8 @@ static void on_child_line(void *ctx, const char *line, size_t len, int overflow)
             progress(jb, "%s", desc);
             free(desc);
         }
+        if (!named && jb->ev.thread_id)
+            record_session(jb);
     }
     if (before == EV_RUNNING && jb->ev.terminal != EV_RUNNING) {
         uv_timer_stop(&jb->idle);
@@ -305,26 +348,48 @@ static void on_child_exit(void *ctx, int64_t status, int sig, const char *tail, 
     uv_timer_stop(&jb->deadline);
     uv_timer_stop(&jb->idle);
     uv_timer_stop(&jb->post_turn);
-    int structured = mcp_call_structured(jb->call);
+    if (jb->tr) {
+        char *err = transcript_close(jb->tr, status, sig, tail, tail_len);
+        jb->tr = NULL;
+        if (err) {
+            log_msg(LOG_WARNING, "%s", err);
+            events_warn(&jb->ev, "%s", err);
+            free(err);
+        }
+    }
     /* A resume that failed before thread.started still belongs to the
      * session it tried to resume. */
     if (jb->ev.thread_id == NULL && jb->req.session_id)
         jb->ev.thread_id = xstrdup(jb->req.session_id);
-    json_t *result;
+    char *exit_err = NULL;
+    const char *err = NULL, *status_name;
     if (jb->cancelled) {
-        result = codex_result_error("cancelled", jb->ev.thread_id, structured);
+        status_name = "cancelled";
+        err = "cancelled";
     } else if (jb->stop_error && jb->ev.terminal != EV_COMPLETED) {
-        result =
-            codex_result_build(&jb->ev, jb->stop_error, jb->req.return_all_messages, structured);
+        status_name = "timed_out";
+        err = jb->stop_error;
     } else if (jb->ev.terminal != EV_RUNNING) {
         if (jb->ev.terminal == EV_COMPLETED && jb->ev.thread_id == NULL)
             events_warn(&jb->ev, "codex reported no session id (thread.started)");
-        result = codex_result_build(&jb->ev, NULL, jb->req.return_all_messages, structured);
+        status_name = jb->ev.terminal == EV_COMPLETED ? "completed" : "failed";
     } else {
-        char *err = exit_error(jb, status, sig, tail, tail_len);
-        result = codex_result_build(&jb->ev, err, jb->req.return_all_messages, structured);
-        free(err);
+        status_name = "failed";
+        err = exit_err = exit_error(jb, status, sig, tail, tail_len);
     }
+    size_t last_len;
+    const char *last = events_last_message(&jb->ev, &last_len);
+    store_turn_end(j->cfg.store, jb->turn, jb->ev.thread_id, status_name,
+                   err ? err : jb->ev.failure, last, last_len, jb->ev.usage);
+    json_t *result;
+    if (jb->cancelled) {
+        result = codex_result_error("cancelled", jb->ev.thread_id, mcp_call_structured(jb->call));
+    } else {
+        codex_result_opts o = {jb->req.return_all_messages, mcp_call_structured(jb->call),
+                               jb->transcript_path, jb->max_chars};
+        result = codex_result_build(&jb->ev, err, &o);
+    }
+    free(exit_err);
     log_msg(LOG_INFO, "codex finished (status %lld, signal %d, %zu events)", (long long)status, sig,
             jb->ev.events);
     job_finish(jb, result);
@@ -335,6 +400,44 @@ static void job_fail_early(job *jb, const char *err)
 {
     json_t *res = codex_result_error(err, jb->req.session_id, mcp_call_structured(jb->call));
     job_finish(jb, res);
+}
+
+/* The call's transcript and its turn in the registry. Neither can fail
+ * the call: what goes wrong is a warning in its result. */
+static void open_record(jobs *j, job *jb, char **argv)
+{
+    size_t len;
+    char *prompt = record_prompt(&jb->req, &len);
+    if (j->cfg.state_dir) {
+        json_t *args = json_array();
+        for (char **a = argv; *a; a++) {
+            char *clean = utf8_clean(*a);
+            json_array_append_new(args, json_string(clean));
+            free(clean);
+        }
+        json_t *h = json_pack("{s:s, s:s, s:s%, s:o}", "tool", jb->req.tool, "cd", jb->req.cd,
+                              "prompt", prompt, len, "argv", args);
+        if (h == NULL) /* a prompt that is not UTF-8 cannot be: it came as JSON */
+            h = json_object();
+        if (jb->req.session_id)
+            json_object_set_new(h, "SESSION_ID", json_string(jb->req.session_id));
+        char *err = NULL;
+        jb->tr = transcript_open(j->cfg.state_dir, h, &err);
+        json_decref(h);
+        if (jb->tr) {
+            jb->transcript_path = xstrdup(transcript_path(jb->tr));
+        } else {
+            log_msg(LOG_WARNING, "no transcript for this call: %s", err);
+            events_warn(&jb->ev, "no transcript for this call: %s", err);
+            free(err);
+        }
+    } else {
+        events_warn(&jb->ev, "no transcript for this call: there is no state directory (set "
+                             "--state-dir, CODEXMCP_STATE_DIR or HOME)");
+    }
+    store_turn t = {jb->req.tool, jb->req.cd, prompt, len, jb->transcript_path};
+    jb->turn = store_turn_begin(j->cfg.store, &t);
+    free(prompt);
 }
 
 static void job_start(jobs *j, job *jb)
@@ -351,9 +454,11 @@ static void job_start(jobs *j, job *jb)
         return;
     }
     char **argv = codex_argv_build(&jb->req, jb->codex_path);
-    static const child_callbacks cb = {on_child_line, on_child_exit};
+    static const child_callbacks cb = {on_child_line, on_child_exit, on_child_output};
     int rc = child_spawn(j->loop, argv, jb->req.cd, jb->req.prompt, jb->req.prompt_len,
                          j->cfg.kill_grace_ms, &cb, jb, &jb->child);
+    if (rc == 0)
+        open_record(j, jb, argv);
     codex_argv_free(argv);
     if (rc < 0) {
         char *err;
@@ -448,6 +553,18 @@ static void pump(jobs *j)
     }
 }
 
+size_t jobs_result_budget(const jobs *j, const mcp_call *call, size_t asked)
+{
+    if (asked > 0)
+        return asked;
+    if (j->cfg.max_result_chars > 0)
+        return j->cfg.max_result_chars;
+    const char *client = mcp_call_client(call);
+    if (client && strcmp(client, CODEX_CLIENT_NAME) == 0)
+        return BUDGET_CODEX_CLIENT_CHARS;
+    return BUDGET_DEFAULT_CHARS;
+}
+
 void jobs_submit(jobs *j, mcp_call *call, codex_request *req)
 {
     const char *name = j->cfg.codex ? j->cfg.codex : "codex";
@@ -480,7 +597,8 @@ void jobs_submit(jobs *j, mcp_call *call, codex_request *req)
     jb->session_key = jb->req.session_id ? session_key_of(jb->req.session_id) : NULL;
     jb->state = J_QUEUED;
     jb->queue_pos_sent = -1;
-    events_init(&jb->ev, jb->req.return_all_messages);
+    events_init(&jb->ev, jb->req.return_all_messages, jb->req.all_filter);
+    jb->max_chars = jobs_result_budget(j, call, jb->req.max_result_chars);
     uv_timer_init(j->loop, &jb->deadline);
     uv_timer_init(j->loop, &jb->idle);
     uv_timer_init(j->loop, &jb->post_turn);

@@ -11,13 +11,17 @@
 
 #include "codex_args.h"
 #include "mcp.h"
+#include "store.h"
 
 typedef struct {
-    const char *codex;      /* binary name or path; NULL: "codex" on PATH */
-    unsigned max_parallel;  /* children at once (>= 1) */
-    double timeout_s;       /* default per-call limit; 0: none */
-    double idle_timeout_s;  /* limit between two events; 0: none */
-    unsigned kill_grace_ms; /* SIGTERM → SIGKILL */
+    const char *codex;       /* binary name or path; NULL: "codex" on PATH */
+    unsigned max_parallel;   /* children at once (>= 1) */
+    double timeout_s;        /* default per-call limit; 0: none */
+    double idle_timeout_s;   /* limit between two events; 0: none */
+    unsigned kill_grace_ms;  /* SIGTERM → SIGKILL */
+    const char *state_dir;   /* transcripts go here; NULL: none */
+    store *store;            /* the session registry; NULL: none */
+    size_t max_result_chars; /* 0: by client (limits.h BUDGET_*) */
 } jobs_config;
 
 typedef struct jobs jobs;
@@ -35,5 +39,9 @@ void jobs_set_behind(jobs *j, int behind);
 /* SIGKILL every running child now (a second shutdown signal). */
 void jobs_kill_now(jobs *j);
 void jobs_free(jobs *j);
+/* The result budget of a call (budget.h): `asked` if the call set one
+ * (else 0), or the server's --max-result-chars, or what its client can
+ * take (limits.h). */
+size_t jobs_result_budget(const jobs *j, const mcp_call *call, size_t asked);
 
 #endif

@@ -66,6 +66,46 @@
  * tiny values ([[],[],…]) cannot keep 40 times the bound. */
 #define JSON_VALUE_COST_BYTES 64u
 
+/* The result budget (budget.h), in characters of the result's JSON text.
+ * Claude Code passes a result to its model only under 25,000 tokens
+ * (MAX_MCP_OUTPUT_TOKENS), counted by Anthropic's tokenizer: code and logs
+ * in JSON strings run at about 2.5 to 3 characters a token, so 60,000
+ * characters stay under it (bench/result-budget.mjs measures this). Codex
+ * as a client cuts results at about 10 KiB, and is recognised by its
+ * clientInfo.name (CODEX_CLIENT_NAME). A call may ask for anything from
+ * BUDGET_MIN_CHARS, enough for the fixed fields and the marks, to
+ * BUDGET_MAX_CHARS. */
+#define BUDGET_DEFAULT_CHARS 60000u
+#define CODEX_CLIENT_NAME "codex-mcp-client"
+#define BUDGET_CODEX_CLIENT_CHARS 10000u
+#define BUDGET_MIN_CHARS 1000u
+#define BUDGET_MAX_CHARS 10000000u
+
+/* A string of all_messages is cut to no fewer characters than this, half
+ * from its head and half from its tail, before events are left out; an
+ * answer (agent_messages) or error keeps a third of what fits from its head
+ * and two thirds from its tail, where an answer concludes. */
+#define BUDGET_STRING_KEEP_MIN 200u
+#define BUDGET_TRACE_HEAD_PCT 50u
+#define BUDGET_ANSWER_HEAD_PCT 33u
+
+/* The session registry (store.h). A writer waits at most
+ * STORE_BUSY_TIMEOUT_MS for another codexmcp's transaction (each is a few
+ * rows, so milliseconds) before that record is skipped with a warning: the
+ * event loop must not stall on a stuck lock. It keeps the start of each
+ * prompt (STORE_PROMPT_MAX bytes), a title (STORE_TITLE_MAX, one line) and
+ * the last agent message or error shortened to STORE_MESSAGE_MAX: enough
+ * to recognise a session, while the transcript has the rest. */
+#define STORE_BUSY_TIMEOUT_MS 1000
+#define STORE_PROMPT_MAX 2000u
+#define STORE_TITLE_MAX 80u
+#define STORE_MESSAGE_MAX 500u
+
+/* codex_sessions lists this many sessions (or turns) unless asked for
+ * more, and never more than SESSIONS_LIMIT_MAX. */
+#define SESSIONS_LIMIT_DEFAULT 20u
+#define SESSIONS_LIMIT_MAX 200u
+
 /* Size of each read from stdin when it is a regular file. */
 #define FILE_READ_CHUNK (64u * 1024u)
 

@@ -14,7 +14,10 @@
 #include "limits.h"
 #include "log.h"
 #include "mcp.h"
+#include "store.h"
 #include "tool_codex.h"
+#include "tool_review.h"
+#include "tool_sessions.h"
 #include "tools.h"
 #include "transport.h"
 #include "util.h"
@@ -26,6 +29,7 @@ typedef struct {
     mcp_session *session;
     tool_registry tools;
     jobs *jobs;
+    store *store;
     uv_signal_t sigs[3];
     int shutting_down;
     int signalled;
@@ -52,6 +56,14 @@ static const char usage_text[] =
     "  --kill-grace MS        time between SIGTERM and SIGKILL of every process of\n"
     "                         a call that is stopped (default: 2000)\n"
     "  --max-line-bytes N     longest request line accepted (default: 67108864)\n"
+    "  --max-result-chars N   cut each result to N characters, marking every cut\n"
+    "                         (default: $CODEXMCP_MAX_RESULT_CHARS, else by client:\n"
+    "                         10000 for Codex, 60000 for others); a call may set\n"
+    "                         max_result_chars\n"
+    "  --state-dir DIR        where transcripts and the session registry go\n"
+    "                         (default: $CODEXMCP_STATE_DIR, else\n"
+    "                         $XDG_STATE_HOME/codexmcp, else\n"
+    "                         ~/.local/state/codexmcp)\n"
     "  --log-level LEVEL      stderr log level: debug, info, notice, warning,\n"
     "                         error, critical, alert, emergency (default: warning)\n"
     "  -h, --help             show this help and exit\n"
@@ -200,7 +212,48 @@ enum {
     OPT_KILL_GRACE,
     OPT_MAX_LINE,
     OPT_LOG_LEVEL,
+    OPT_MAX_RESULT,
+    OPT_STATE_DIR,
 };
+
+/* --state-dir, $CODEXMCP_STATE_DIR, $XDG_STATE_HOME/codexmcp (absolute
+ * only, as the XDG spec says), ~/.local/state/codexmcp; NULL without any. */
+static char *state_dir_default(void)
+{
+    const char *v = getenv("CODEXMCP_STATE_DIR");
+    if (v && *v)
+        return xstrdup(v);
+    v = getenv("XDG_STATE_HOME");
+    if (v && v[0] == '/')
+        return xasprintf("%s/codexmcp", v);
+    v = getenv("HOME");
+    if (v && *v)
+        return xasprintf("%s/.local/state/codexmcp", v);
+    return NULL;
+}
+
+/* The state directory and the registry in it. Neither is needed to run a
+ * call: what fails is logged, and *why says why there is no registry. */
+static store *open_state(const char *dir, char **why)
+{
+    if (dir == NULL) {
+        *why = xstrdup("there is no state directory (set --state-dir, CODEXMCP_STATE_DIR or "
+                       "HOME)");
+        log_msg(LOG_WARNING, "%s: no transcripts and no session registry", *why);
+        return NULL;
+    }
+    if (mkdir_private(dir) != 0) {
+        *why = xasprintf("cannot create the state directory %s: %s", dir, strerror(errno));
+        log_msg(LOG_WARNING, "%s", *why);
+        return NULL;
+    }
+    char *path = xasprintf("%s/codexmcp.sqlite", dir);
+    store *st = store_open(path, why);
+    if (st == NULL)
+        log_msg(LOG_WARNING, "%s; calls go on without history", *why);
+    free(path);
+    return st;
+}
 
 static int env_uint(const char *name, unsigned long long max, unsigned long long *out)
 {
@@ -252,6 +305,16 @@ int main(int argc, char **argv)
     if (env_seconds("CODEXMCP_TIMEOUT", &cfg.timeout_s) != 0 ||
         env_seconds("CODEXMCP_IDLE_TIMEOUT", &cfg.idle_timeout_s) != 0)
         return 2;
+    u = 0;
+    if (env_uint("CODEXMCP_MAX_RESULT_CHARS", BUDGET_MAX_CHARS, &u) != 0)
+        return 2;
+    if (u != 0 && u < BUDGET_MIN_CHARS) {
+        fprintf(stderr, "codexmcp: invalid CODEXMCP_MAX_RESULT_CHARS='%llu': expected %u to %u\n",
+                u, BUDGET_MIN_CHARS, BUDGET_MAX_CHARS);
+        return 2;
+    }
+    cfg.max_result_chars = (size_t)u;
+    const char *state_opt = NULL;
 
     static const struct option opts[] = {
         {"codex", required_argument, NULL, OPT_CODEX},
@@ -261,6 +324,8 @@ int main(int argc, char **argv)
         {"kill-grace", required_argument, NULL, OPT_KILL_GRACE},
         {"max-line-bytes", required_argument, NULL, OPT_MAX_LINE},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"max-result-chars", required_argument, NULL, OPT_MAX_RESULT},
+        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -300,6 +365,16 @@ int main(int argc, char **argv)
             if (parse_uint(optarg, (unsigned long long)1 << 40, &max_line) != 0 || max_line < 1024)
                 return bad_option("--max-line-bytes", optarg, "a byte count of at least 1024");
             break;
+        case OPT_MAX_RESULT:
+            if (parse_uint(optarg, BUDGET_MAX_CHARS, &u) != 0 || u < BUDGET_MIN_CHARS)
+                return bad_option("--max-result-chars", optarg, "a number from 1000 to 10000000");
+            cfg.max_result_chars = (size_t)u;
+            break;
+        case OPT_STATE_DIR:
+            if (*optarg == '\0')
+                return bad_option("--state-dir", optarg, "a directory");
+            state_opt = optarg;
+            break;
         case OPT_LOG_LEVEL: {
             log_level lv;
             if (log_level_parse(optarg, &lv) != 0)
@@ -325,6 +400,7 @@ int main(int argc, char **argv)
         return 2;
     }
     cfg.codex = codex;
+    char *state_dir = state_opt ? xstrdup(state_opt) : state_dir_default();
 
     /* A client that goes away must give EPIPE, not kill us mid-cleanup. */
     signal(SIGPIPE, SIG_IGN);
@@ -332,15 +408,25 @@ int main(int argc, char **argv)
     app a;
     memset(&a, 0, sizeof(a));
     a.loop = uv_default_loop();
+    char *why_no_store = NULL;
+    a.store = open_state(state_dir, &why_no_store);
+    cfg.state_dir = state_dir;
+    cfg.store = a.store;
     a.jobs = jobs_new(a.loop, &cfg);
     tools_init(&a.tools, TOOLS_PAGE_SIZE);
     tools_add(&a.tools, tool_codex_def(a.jobs));
+    tools_add(&a.tools, tool_review_def(a.jobs));
+    tools_add(&a.tools, tool_sessions_def(a.store, why_no_store, a.jobs));
+    free(why_no_store);
 
     mcp_server_info info = {
         .name = "codexmcp",
         .version = CODEXMCP_VERSION,
         .instructions = "Use the `codex` tool to hand a coding task to OpenAI's Codex CLI. "
-                        "Pass the SESSION_ID from a result to continue that conversation.",
+                        "Pass the SESSION_ID from a result to continue that conversation; "
+                        "`codex_sessions` finds earlier sessions again. `codex_review` has "
+                        "Codex review a change. A result cut to fit names its `transcript`, "
+                        "a file with everything.",
     };
     a.session = mcp_session_new(&info, &a.tools, send_msg, &a);
 
@@ -363,6 +449,9 @@ int main(int argc, char **argv)
     mcp_session_free(a.session);
     tools_free(&a.tools);
     jobs_free(a.jobs);
+    tool_sessions_def(NULL, NULL, NULL);
+    store_close(a.store);
+    free(state_dir);
     uv_loop_close(a.loop);
     return a.exit_code;
 }

@@ -7,6 +7,7 @@
 #include "jsonrpc.h"
 #include "limits.h"
 #include "log.h"
+#include "prompts.h"
 #include "util.h"
 
 /* Versions echoed back when a client asks for them, oldest first. */
@@ -40,6 +41,7 @@ struct mcp_session {
     mcp_send_fn send;
     void *send_ctx;
     const char *version; /* negotiated; NULL before initialize */
+    char *client_name;   /* clientInfo.name, or NULL */
     int client_initialized;
     mcp_call *calls;
     size_t ncalls;
@@ -98,6 +100,7 @@ void mcp_session_free(mcp_session *s)
         return;
     if (s->log_sink_set)
         log_set_client_sink(NULL, NULL, LOG_OFF);
+    free(s->client_name);
     free(s);
 }
 
@@ -164,9 +167,13 @@ static json_t *handle_initialize(mcp_session *s, json_t *id, json_t *params)
             s->version = known_versions[i];
     json_t *info = json_pack("{s:s, s:s, s:s}", "name", s->info.name, "title", "Codex MCP",
                              "version", s->info.version);
-    json_t *result =
-        json_pack("{s:s, s:{s:{s:b}, s:{}}, s:o}", "protocolVersion", s->version, "capabilities",
-                  "tools", "listChanged", 0, "logging", "serverInfo", info);
+    json_t *result = json_pack("{s:s, s:{s:{s:b}, s:{s:b}, s:{}}, s:o}", "protocolVersion",
+                               s->version, "capabilities", "tools", "listChanged", 0, "prompts",
+                               "listChanged", 0, "logging", "serverInfo", info);
+    /* Who the client is decides what a result may hold (limits.h). */
+    const char *name = jrpc_string(json_object_get(json_object_get(params, "clientInfo"), "name"));
+    if (name)
+        s->client_name = utf8_clean(name);
     if (s->info.instructions)
         json_object_set_new(result, "instructions", json_string(s->info.instructions));
     log_msg(LOG_DEBUG, "initialize: client asked for %s, using %s", want ? want : "(NUL)",
@@ -184,6 +191,26 @@ static json_t *handle_tools_list(mcp_session *s, json_t *id, json_t *params)
     if (page == NULL)
         return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: unknown cursor");
     return jrpc_result(id, page);
+}
+
+static json_t *handle_prompts_get(json_t *id, json_t *params)
+{
+    json_t *name = params ? json_object_get(params, "name") : NULL;
+    const char *n = jrpc_string(name);
+    if (n == NULL)
+        return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: name must be a string");
+    json_t *args = json_object_get(params, "arguments");
+    if (args != NULL && !json_is_null(args) && !json_is_object(args))
+        return jrpc_error(id, JRPC_INVALID_PARAMS,
+                          "Invalid params: arguments must be an object of strings");
+    char *error = NULL;
+    json_t *result = prompts_get(n, json_is_object(args) ? args : NULL, &error);
+    if (result == NULL) {
+        json_t *e = jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: %s", error);
+        free(error);
+        return e;
+    }
+    return jrpc_result(id, result);
 }
 
 static json_t *handle_set_level(mcp_session *s, json_t *id, json_t *params)
@@ -299,6 +326,10 @@ static json_t *dispatch_request(mcp_session *s, const jrpc_msg *m, batch *b)
         return handle_tools_list(s, id, params);
     if (jrpc_method_is(m, "tools/call"))
         return handle_tools_call(s, id, params, b);
+    if (jrpc_method_is(m, "prompts/list"))
+        return jrpc_result(id, json_pack("{s:o}", "prompts", prompts_list()));
+    if (jrpc_method_is(m, "prompts/get"))
+        return handle_prompts_get(id, params);
     if (jrpc_method_is(m, "logging/setLevel")) {
         json_t *reply = handle_set_level(s, id, params);
         if (json_object_get(reply, "result") != NULL) {
@@ -411,6 +442,11 @@ void mcp_session_cancel_all(mcp_session *s)
 json_t *mcp_call_id(const mcp_call *c)
 {
     return c->id;
+}
+
+const char *mcp_call_client(const mcp_call *c)
+{
+    return c->session->client_name;
 }
 
 int mcp_call_structured(const mcp_call *c)

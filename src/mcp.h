@@ -49,6 +49,8 @@ void mcp_session_set_behind(mcp_session *s, int behind);
 
 /* --- for tools: one call in flight --- */
 json_t *mcp_call_id(const mcp_call *c); /* borrowed */
+/* The client's clientInfo.name (UTF-8), or NULL if it sent none. */
+const char *mcp_call_client(const mcp_call *c);
 /* Non-zero when results may carry structuredContent (2025-06-18 and later). */
 int mcp_call_structured(const mcp_call *c);
 int mcp_call_cancelled(const mcp_call *c);

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t n);
@@ -45,5 +46,12 @@ int blank_line(const char *s, size_t len);
 /* One line of at most `max` bytes: whitespace runs folded to one space,
  * trimmed, "…" appended when cut. Result is valid UTF-8. */
 char *one_line(const char *s, size_t max);
+
+/* mkdir -p: creates path and its missing parents with mode 0700. Returns 0
+ * when path is a directory at the end, else -1 with errno set. */
+int mkdir_private(const char *path);
+
+/* Milliseconds since the Unix epoch (wall clock). */
+int64_t now_unix_ms(void);
 
 #endif

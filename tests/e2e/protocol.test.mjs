@@ -319,7 +319,7 @@ describe('JSON-RPC errors', () => {
       await srv.initialize();
       await expectError(srv, line(req(77, 'no/such/method')), { code: -32601, id: 77 });
       await expectError(srv, line(req('str-id', 'resources/list')), { code: -32601, id: 'str-id' });
-      await expectError(srv, line(req(78, 'prompts/list', {})), { code: -32601, id: 78 });
+      await expectError(srv, line(req(78, 'resources/list', {})), { code: -32601, id: 78 });
     }));
 
   test('ids keep exact type and value', T, () =>

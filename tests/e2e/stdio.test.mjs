@@ -252,7 +252,7 @@ test('stdout a regular file and a result over the 4 MiB mark: every reply writte
       call(2, 'small', 'p2'),
     ].map((l) => JSON.stringify(l)).join('\n') + '\n');
     const out = path.join(dir, 'out.jsonl');
-    const { exited } = run([fs.openSync(reqs, 'r'), fs.openSync(out, 'w'), 'pipe'], ['--codex', FAKE_CODEX, '--max-parallel', '1']);
+    const { exited } = run([fs.openSync(reqs, 'r'), fs.openSync(out, 'w'), 'pipe'], ['--codex', FAKE_CODEX, '--max-parallel', '1', '--max-result-chars', '10000000']);
     const r = await withTimeout(exited, 20000, 'exit');
     assert.equal(r.code, 0, r.stderr());
     const msgs = fs.readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));

@@ -269,13 +269,14 @@ static void test_results(void **state)
 {
     (void)state;
     events_state st;
-    events_init(&st, 1);
+    events_init(&st, 1, NULL);
     feed(&st, "{\"type\":\"thread.started\",\"thread_id\":\"T1\"}");
     feed(&st, "{\"type\":\"item.completed\",\"item\":{\"type\":\"agent_message\",\"text\":\"a\"}}");
     feed(&st, "garbage");
     feed(&st, "{\"type\":\"item.completed\",\"item\":{\"type\":\"agent_message\",\"text\":\"b\"}}");
     feed(&st, "{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":1}}");
-    json_t *r = codex_result_build(&st, NULL, 1, 1);
+    json_t *r =
+        codex_result_build(&st, NULL, &(codex_result_opts){.include_all = 1, .structured = 1});
     assert_null(json_object_get(r, "isError"));
     json_t *o = result_object(r, 1);
     assert_true(json_is_true(json_object_get(o, "success")));
@@ -289,7 +290,7 @@ static void test_results(void **state)
     json_decref(r);
 
     /* without return_all_messages, and an error that overrides success */
-    r = codex_result_build(&st, "timed out after 2 s", 0, 0);
+    r = codex_result_build(&st, "timed out after 2 s", &(codex_result_opts){0});
     assert_true(json_is_true(json_object_get(r, "isError")));
     o = result_object(r, 0);
     assert_true(json_is_false(json_object_get(o, "success")));
@@ -302,12 +303,12 @@ static void test_results(void **state)
     events_free(&st);
 
     /* a failed turn: the cause is the error, not repeated as a warning */
-    events_init(&st, 0);
+    events_init(&st, 0, NULL);
     feed(&st, "{\"type\":\"thread.started\",\"thread_id\":\"T2\"}");
     feed(&st, "{\"type\":\"error\",\"message\":\"Reconnecting... 1/2 (boom)\"}");
     feed(&st, "{\"type\":\"error\",\"message\":\"boom\"}");
     feed(&st, "{\"type\":\"turn.failed\",\"error\":{\"message\":\"boom\"}}");
-    r = codex_result_build(&st, NULL, 0, 1);
+    r = codex_result_build(&st, NULL, &(codex_result_opts){.structured = 1});
     assert_true(json_is_true(json_object_get(r, "isError")));
     o = result_object(r, 1);
     assert_string_equal(json_string_value(json_object_get(o, "error")), "boom");
@@ -331,9 +332,20 @@ static void test_schemas(void **state)
     (void)state;
     json_t *in = codex_input_schema();
     json_t *props = json_object_get(in, "properties");
-    static const char *const names[] = {
-        "PROMPT", "cd",    "sandbox", "SESSION_ID", "skip_git_repo_check", "return_all_messages",
-        "image",  "model", "yolo",    "profile",    "reasoning_effort",    "timeout_s"};
+    static const char *const names[] = {"PROMPT",
+                                        "cd",
+                                        "sandbox",
+                                        "SESSION_ID",
+                                        "skip_git_repo_check",
+                                        "return_all_messages",
+                                        "image",
+                                        "model",
+                                        "yolo",
+                                        "profile",
+                                        "reasoning_effort",
+                                        "timeout_s",
+                                        "max_result_chars",
+                                        "all_messages_filter"};
     assert_int_equal(json_object_size(props), sizeof(names) / sizeof(names[0]));
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         assert_non_null(json_object_get(props, names[i]));

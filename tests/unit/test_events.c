@@ -27,7 +27,7 @@ static void run_stream(const char *base)
     FILE *in = fopen(path, "r");
     assert_non_null(in);
     events_state st;
-    events_init(&st, 1);
+    events_init(&st, 1, NULL);
     char *progress[64];
     size_t nprogress = 0, nlines = 0;
     char *line = NULL;
@@ -133,7 +133,7 @@ static void test_retrying_flag(void **state)
 {
     (void)state;
     events_state st;
-    events_init(&st, 0);
+    events_init(&st, 0, NULL);
     static const char retry[] =
         "{\"type\":\"error\",\"message\":\"Reconnecting... waiting for network (x)\"}";
     static const char started[] = "{\"type\":\"turn.started\"}";
@@ -151,7 +151,7 @@ static void test_warnings_bounded(void **state)
 {
     (void)state;
     events_state st;
-    events_init(&st, 0);
+    events_init(&st, 0, NULL);
     for (int i = 0; i < 1000; i++)
         free(events_feed(&st, "not json", 8));
     events_overlong(&st, 20u << 20, CODEX_LINE_MAX_BYTES);
@@ -165,7 +165,7 @@ static void test_invalid_utf8_line(void **state)
 {
     (void)state;
     events_state st;
-    events_init(&st, 0);
+    events_init(&st, 0, NULL);
     const char bad[] = "\xff\xfe garbage \xc0";
     free(events_feed(&st, bad, sizeof(bad) - 1));
     assert_int_equal(json_array_size(st.warnings), 1);
@@ -183,7 +183,7 @@ static void test_kept_bounded(void **state)
 {
     (void)state;
     events_state st;
-    events_init(&st, 1);
+    events_init(&st, 1, NULL);
     char text[1024];
     char line[1200];
     const int n = 20000;
@@ -236,7 +236,7 @@ static void test_one_huge_message(void **state)
 {
     (void)state;
     events_state st;
-    events_init(&st, 1);
+    events_init(&st, 1, NULL);
     size_t big = 3u << 20;
     char *line = malloc(big + 200);
     int head = sprintf(line, "{\"type\":\"item.completed\",\"item\":{\"id\":\"i\","
@@ -266,7 +266,7 @@ static void test_tiny_values_bounded(void **state)
 {
     (void)state;
     events_state st;
-    events_init(&st, 1);
+    events_init(&st, 1, NULL);
     size_t n = 64u << 10;
     char *line = malloc(n + 64);
     size_t k = (size_t)sprintf(line, "{\"type\":\"x\",\"a\":[");

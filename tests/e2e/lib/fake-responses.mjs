@@ -2,6 +2,13 @@
 // real codex CLI offline. Behaviour is chosen by directives in the user's
 // prompt ([[name]] or [[name:arg]]), so parallel calls sharing one fake server
 // stay independent. See /work/shared/REFERENCE.md §4.
+//
+// Review turns (`codex exec review`, isReviewRequest) whose prompt holds no
+// answer directive get a scripted reviewer: first an exec_command running the
+// git command the prompt implies (reviewCommand), then, on the follow-up, a
+// JSON review (reviewAnswer) naming each changed file's first added line;
+// such a follow-up also takes directives ([[sleep:MS]], [[reply:…]], …) from
+// the command's output, so a changed file can steer the answer.
 import http from 'node:http';
 
 const DIRECTIVE_RE = /\[\[([a-z0-9_]+)(?::([\s\S]*?))?\]\]/g;
@@ -111,6 +118,101 @@ function usefulLine(output) {
   return '';
 }
 
+/** Text of a function_call_output's `output` (a string, content parts, or an object). */
+function outputText(output) {
+  if (typeof output === 'string') return output;
+  if (Array.isArray(output)) return output.map((p) => p?.text ?? '').join('\n');
+  if (output && typeof output.content === 'string') return output.content;
+  return JSON.stringify(output ?? '');
+}
+
+/**
+ * A turn of codex's review sub-agent (`codex exec review …`, `/review`):
+ * codex 0.169 sends `x-openai-subagent: review` and, as the first developer
+ * message, the review guidelines ("# Review guidelines: …"). The user
+ * prompt is then codex's own text for --uncommitted / --base / --commit
+ * (the diff itself is NOT sent: the model is expected to run git), or the
+ * custom review instructions, trimmed.
+ */
+export function isReviewRequest(body, headers = {}) {
+  if (headers['x-openai-subagent'] === 'review') return true;
+  const input = Array.isArray(body?.input) ? body.input : [];
+  return input.some((i) => i && i.type === 'message' && i.role === 'developer' && messageText(i).startsWith('# Review guidelines:'));
+}
+
+/** The git command a reviewer would run first, read off codex's review prompt. */
+export function reviewCommand(prompt) {
+  const safe = (s) => /^[0-9A-Za-z._\/~^@{}-]+$/.test(s) && !s.startsWith('-');
+  let m = /Run `(git diff [0-9a-f]{7,64})`/.exec(prompt);
+  if (m) return m[1];
+  m = /^Review the code changes introduced by commit (\S+?)(?: \(|\. )/.exec(prompt);
+  if (m && safe(m[1])) return `git show ${m[1]}`;
+  m = /^Review the code changes against the base branch '([^']+)'/.exec(prompt);
+  if (m && safe(m[1])) return `git diff ${m[1]}`;
+  // --uncommitted, or custom instructions.
+  return 'git diff HEAD';
+}
+
+/**
+ * The fake reviewer's answer, in the JSON schema codex's review prompt asks
+ * for: one finding per changed file (its first added line), read off the
+ * output of the git command (a unified diff). `cwd` makes the paths absolute.
+ */
+export function reviewAnswer(gitOutput, cwd = '') {
+  const files = [];
+  let file = null;
+  let newLine = 0;
+  let added = 0;
+  for (const line of gitOutput.split('\n')) {
+    let m;
+    if ((m = /^\+\+\+ (?:b\/)?(.+)$/.exec(line))) {
+      file = { path: m[1], first: null, line: 0 };
+      files.push(file);
+    } else if ((m = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(line))) {
+      newLine = Number(m[1]);
+    } else if (file && line.startsWith('+')) {
+      added++;
+      if (file.first === null) {
+        file.first = line.slice(1);
+        file.line = newLine;
+      }
+      newLine++;
+    } else if (file && line.startsWith(' ')) {
+      newLine++;
+    }
+  }
+  const findings = files
+    .filter((f) => f.first !== null)
+    .map((f) => ({
+      title: `[P2] fake finding in ${f.path}`,
+      body: `fake review saw the added line: ${f.first}`,
+      confidence_score: 0.5,
+      priority: 2,
+      code_location: {
+        absolute_file_path: cwd ? `${cwd.replace(/\/$/, '')}/${f.path}` : f.path,
+        line_range: { start: f.line, end: f.line },
+      },
+    }));
+  return {
+    findings,
+    overall_correctness: 'patch is correct',
+    overall_explanation: findings.length
+      ? `fake review: ${added} added line(s) in ${findings.length} file(s)`
+      : 'fake review: no changes seen',
+    overall_confidence_score: 0.5,
+  };
+}
+
+/** The <cwd> of the request's environment context, or ''. */
+function contextCwd(input) {
+  for (const item of input) {
+    if (!item || item.type !== 'message' || item.role !== 'user') continue;
+    const m = /<cwd>([^<]*)<\/cwd>/.exec(messageText(item));
+    if (m) return m[1];
+  }
+  return '';
+}
+
 /**
  * Start the fake. opts: { log?: boolean } (log requests to stderr).
  * Returns { url, port, requests, inflight, maxInflight, close() }; `requests` holds
@@ -150,7 +252,8 @@ export async function startFakeResponses(opts = {}) {
     }
     const prompts = userPrompts(body);
     const prompt = prompts.length ? prompts[prompts.length - 1] : '';
-    const record = { method: req.method, url: req.url, headers: req.headers, body, prompt, time: Date.now() };
+    const review = isReviewRequest(body, req.headers);
+    const record = { method: req.method, url: req.url, headers: req.headers, body, prompt, review, time: Date.now() };
     if (opts.log) process.stderr.write(`[fake] ${req.method} ${req.url} prompt=${JSON.stringify(prompt).slice(0, 200)}\n`);
 
     if (req.method !== 'POST' || !/\/responses\/?(\?.*)?$/.test(req.url)) {
@@ -172,9 +275,14 @@ export async function startFakeResponses(opts = {}) {
       record.endTime = Date.now();
     });
 
-    const d = parseDirectives(prompt);
     const input = Array.isArray(body?.input) ? body.input : [];
     const toolOutputs = input.filter((i) => i && typeof i.type === 'string' && i.type.endsWith('_output'));
+    let d = parseDirectives(prompt);
+    // A review of --uncommitted/--base/--commit has codex's fixed text as its
+    // prompt: its follow-up takes directives from what the git command
+    // printed (e.g. a changed file containing [[sleep:MS]] or [[reply:…]]).
+    const lastOutput = toolOutputs.length ? outputText(toolOutputs[toolOutputs.length - 1].output) : '';
+    if (review && d.size === 0 && lastOutput) d = parseDirectives(lastOutput);
 
     if (d.has('fail400')) {
       res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
@@ -232,6 +340,11 @@ export async function startFakeResponses(opts = {}) {
       items.push(messageItem(d.get('reply') ?? ''));
     } else if (recoveredN !== null) {
       items.push(messageItem(`recovered after ${recoveredN}`));
+    } else if (review) {
+      // A review without an answer directive: run the git command the
+      // prompt implies, then answer in codex's review JSON schema.
+      if (toolOutputs.length === 0) items.push(functionCallItem('exec_command', { cmd: reviewCommand(prompt) }));
+      else items.push(messageItem(JSON.stringify(reviewAnswer(lastOutput, contextCwd(input)))));
     } else {
       items.push(messageItem(prompt));
     }
@@ -266,6 +379,12 @@ export async function startFakeResponses(opts = {}) {
     /** Requests (POST /responses only) whose prompt contains `needle`. */
     requestsFor(needle) {
       return requests.filter((r) => !r.ignored && r.prompt.includes(needle));
+    },
+    /** Requests (POST /responses only) of one codex session: its `session-id` header is the
+     * thread id codex printed in thread.started (for a review too, whose sub-agent thread
+     * has an id of its own in `thread-id`). */
+    requestsForSession(id) {
+      return requests.filter((r) => !r.ignored && r.headers?.['session-id'] === id);
     },
     close() {
       for (const s of sockets) s.destroy();

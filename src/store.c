@@ -1,0 +1,505 @@
+/* The SQLite session registry (store.h). */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "limits.h"
+#include "log.h"
+#include "util.h"
+
+struct store {
+    sqlite3 *db;
+    char *path;
+};
+
+/* Each migration takes the schema from version i to i + 1. Never edit one
+ * that has shipped: add the next. */
+static const char *const migrations[] = {
+    /* 1: sessions and their turns. A turn is one call's work; it outlives
+     * the request that started it (background calls, `codexmcp ps` and
+     * `log` read it), so it carries its owner's pid and its transcript. */
+    "CREATE TABLE sessions ("
+    "  id TEXT PRIMARY KEY," /* codex's thread id */
+    "  cwd TEXT NOT NULL,"
+    "  title TEXT NOT NULL," /* the start of the first prompt */
+    "  tool TEXT NOT NULL,"  /* of the first turn */
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  turns INTEGER NOT NULL DEFAULT 0," /* turns ended */
+    "  last_status TEXT NOT NULL,"
+    "  last_message TEXT,"
+    "  usage TEXT" /* JSON: codex's cumulative usage */
+    ");"
+    "CREATE INDEX sessions_by_time ON sessions (updated_ms DESC);"
+    "CREATE TABLE turns ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  session_id TEXT," /* NULL until codex names it */
+    "  tool TEXT NOT NULL,"
+    "  cwd TEXT NOT NULL,"
+    "  prompt TEXT NOT NULL,"
+    "  status TEXT NOT NULL," /* running, completed, failed, cancelled, timed_out */
+    "  error TEXT,"
+    "  last_message TEXT,"
+    "  usage TEXT,"
+    "  transcript TEXT,"
+    "  server_pid INTEGER NOT NULL,"
+    "  started_ms INTEGER NOT NULL,"
+    "  finished_ms INTEGER"
+    ");"
+    "CREATE INDEX turns_by_session ON turns (session_id, id);"
+    "CREATE INDEX turns_running ON turns (status) WHERE status = 'running';",
+};
+
+static void warn_db(const store *s, const char *what)
+{
+    log_msg(LOG_WARNING, "session registry %s: %s failed: %s (going on without it)", s->path, what,
+            sqlite3_errmsg(s->db));
+}
+
+static int exec_sql(store *s, const char *sql, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+    log_msg(LOG_WARNING, "session registry %s: %s failed: %s", s->path, what,
+            msg ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
+    return -1;
+}
+
+static int user_version(store *s, int *v)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Brings the schema up to date in one transaction: two processes opening
+ * a new registry at once migrate it once. */
+static int migrate(store *s, char **error)
+{
+    int n = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    if (exec_sql(s, "BEGIN IMMEDIATE", "starting the migration") != 0)
+        goto fail;
+    int v = 0;
+    if (user_version(s, &v) != 0)
+        goto rollback;
+    if (v > n) {
+        /* A newer codexmcp made it: what it added, this one ignores. */
+        log_msg(LOG_NOTICE, "session registry %s has schema %d, newer than this codexmcp's %d",
+                s->path, v, n);
+    }
+    for (; v < n; v++) {
+        if (exec_sql(s, migrations[v], "a migration") != 0)
+            goto rollback;
+        char *set = xasprintf("PRAGMA user_version = %d", v + 1);
+        int rc = exec_sql(s, set, "setting the schema version");
+        free(set);
+        if (rc != 0)
+            goto rollback;
+    }
+    if (exec_sql(s, "COMMIT", "committing the migration") == 0)
+        return 0;
+rollback:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+fail:
+    *error = xasprintf("cannot use the session registry %s: %s", s->path, sqlite3_errmsg(s->db));
+    return -1;
+}
+
+store *store_open(const char *path, char **error)
+{
+    store *s = xcalloc(1, sizeof(*s));
+    s->path = xstrdup(path);
+    /* Made 0600 before SQLite opens it; its -wal and -shm files take the
+     * mode of the database. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    int rc = sqlite3_open_v2(
+        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        *error = xasprintf("cannot open the session registry %s: %s", path,
+                           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        store_close(s);
+        return NULL;
+    }
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    /* WAL: readers never wait for the writer, and a process killed
+     * mid-write leaves the last committed state. */
+    if (exec_sql(s, "PRAGMA journal_mode = WAL", "switching to WAL") != 0 ||
+        exec_sql(s, "PRAGMA synchronous = NORMAL", "setting synchronous") != 0 ||
+        migrate(s, error) != 0) {
+        if (*error == NULL)
+            *error =
+                xasprintf("cannot use the session registry %s: %s", path, sqlite3_errmsg(s->db));
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_close(store *s)
+{
+    if (s == NULL)
+        return;
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+/* ---- statements ---- */
+
+static sqlite3_stmt *prepare(store *s, const char *sql, const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        warn_db(s, what);
+        return NULL;
+    }
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+    if (text)
+        sqlite3_bind_text(st, i, text, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Runs a statement that returns no rows and finalizes it. */
+static int run(store *s, sqlite3_stmt *st, const char *what)
+{
+    if (st == NULL)
+        return -1;
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        warn_db(s, what);
+        return -1;
+    }
+    return 0;
+}
+
+/* At most `max` bytes of s (n bytes), valid UTF-8, on one line if `line`. */
+static char *shortened(const char *s, size_t n, size_t max, int line)
+{
+    size_t take = n < max ? n : max;
+    char *clean = utf8_sanitize(s, take, take * 3 + 4);
+    if (line)
+        for (char *p = clean; *p; p++)
+            if (*p == '\n' || *p == '\t')
+                *p = ' ';
+    if (take < n) {
+        char *more = xasprintf("%s…", clean);
+        free(clean);
+        clean = more;
+    }
+    return clean;
+}
+
+int64_t store_turn_begin(store *s, const store_turn *t)
+{
+    if (s == NULL)
+        return 0;
+    sqlite3_stmt *st = prepare(s,
+                               "INSERT INTO turns (tool, cwd, prompt, status, transcript, "
+                               "server_pid, started_ms) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                               "recording a turn");
+    if (st == NULL)
+        return 0;
+    char *prompt = shortened(t->prompt ? t->prompt : "", t->prompt_len, STORE_PROMPT_MAX, 0);
+    bind_text(st, 1, t->tool);
+    bind_text(st, 2, t->cwd);
+    bind_text(st, 3, prompt);
+    bind_text(st, 4, t->transcript);
+    sqlite3_bind_int64(st, 5, getpid());
+    sqlite3_bind_int64(st, 6, now_unix_ms());
+    free(prompt);
+    if (run(s, st, "recording a turn") != 0)
+        return 0;
+    return sqlite3_last_insert_rowid(s->db);
+}
+
+void store_turn_session(store *s, int64_t turn, const char *session_id, const store_turn *t)
+{
+    if (s == NULL || session_id == NULL)
+        return;
+    if (exec_sql(s, "BEGIN IMMEDIATE", "recording a session") != 0)
+        return;
+    char *title = shortened(t->prompt ? t->prompt : "", t->prompt_len, STORE_TITLE_MAX, 1);
+    int64_t now = now_unix_ms();
+    sqlite3_stmt *st =
+        prepare(s,
+                "INSERT INTO sessions (id, cwd, title, tool, created_ms, updated_ms, "
+                "last_status) VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'running') "
+                "ON CONFLICT (id) DO UPDATE SET updated_ms = ?5, "
+                "last_status = 'running'",
+                "recording a session");
+    if (st) {
+        bind_text(st, 1, session_id);
+        bind_text(st, 2, t->cwd);
+        bind_text(st, 3, title);
+        bind_text(st, 4, t->tool);
+        sqlite3_bind_int64(st, 5, now);
+    }
+    int rc = run(s, st, "recording a session");
+    free(title);
+    if (rc == 0 && turn > 0) {
+        st = prepare(s, "UPDATE turns SET session_id = ? WHERE id = ?", "naming a turn's session");
+        if (st) {
+            bind_text(st, 1, session_id);
+            sqlite3_bind_int64(st, 2, turn);
+        }
+        rc = run(s, st, "naming a turn's session");
+    }
+    exec_sql(s, rc == 0 ? "COMMIT" : "ROLLBACK", "committing a session");
+}
+
+void store_turn_end(store *s, int64_t turn, const char *session_id, const char *status,
+                    const char *error, const char *last_message, size_t last_len, json_t *usage)
+{
+    if (s == NULL || turn <= 0)
+        return;
+    if (exec_sql(s, "BEGIN IMMEDIATE", "ending a turn") != 0)
+        return;
+    char *last = last_message ? shortened(last_message, last_len, STORE_MESSAGE_MAX, 0) : NULL;
+    char *err = error ? shortened(error, strlen(error), STORE_MESSAGE_MAX, 0) : NULL;
+    char *use = usage ? json_dumps(usage, JSON_COMPACT) : NULL;
+    int64_t now = now_unix_ms();
+    sqlite3_stmt *st = prepare(s,
+                               "UPDATE turns SET status = ?, error = ?, last_message = ?, "
+                               "usage = ?, finished_ms = ?, session_id = coalesce(session_id, ?) "
+                               "WHERE id = ?",
+                               "ending a turn");
+    if (st) {
+        bind_text(st, 1, status);
+        bind_text(st, 2, err);
+        bind_text(st, 3, last);
+        bind_text(st, 4, use);
+        sqlite3_bind_int64(st, 5, now);
+        bind_text(st, 6, session_id);
+        sqlite3_bind_int64(st, 7, turn);
+    }
+    int rc = run(s, st, "ending a turn");
+    if (rc == 0 && session_id) {
+        st = prepare(s,
+                     "UPDATE sessions SET updated_ms = ?, turns = turns + 1, last_status = ?, "
+                     "last_message = coalesce(?, last_message), usage = coalesce(?, usage) "
+                     "WHERE id = ?",
+                     "ending a session's turn");
+        if (st) {
+            sqlite3_bind_int64(st, 1, now);
+            bind_text(st, 2, status);
+            bind_text(st, 3, last);
+            bind_text(st, 4, use);
+            bind_text(st, 5, session_id);
+        }
+        rc = run(s, st, "ending a session's turn");
+    }
+    exec_sql(s, rc == 0 ? "COMMIT" : "ROLLBACK", "committing a turn");
+    free(last);
+    free(err);
+    free(use);
+}
+
+/* ---- reading ---- */
+
+static json_t *iso_time(int64_t ms)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char out[40];
+    size_t n = strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, sizeof(out) - n, ".%03dZ", (int)(ms % 1000));
+    return json_string(out);
+}
+
+static json_t *column_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (t == NULL)
+        return json_null();
+    json_t *v = json_string((const char *)t);
+    if (v == NULL) { /* not UTF-8: written by something else */
+        char *clean = utf8_clean((const char *)t);
+        v = json_string(clean);
+        free(clean);
+    }
+    return v;
+}
+
+static json_t *column_json(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    json_t *v = t ? json_loads((const char *)t, 0, NULL) : NULL;
+    return v ? v : json_null();
+}
+
+/* A turn left "running" by a server that is gone was interrupted. */
+static int owner_alive(int64_t pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+static const char *session_columns =
+    "SELECT id, cwd, title, tool, created_ms, updated_ms, turns, last_status, last_message, "
+    "usage, (SELECT count(*) FROM turns t WHERE t.session_id = s.id AND t.status = 'running'), "
+    "(SELECT group_concat(server_pid) FROM turns t WHERE t.session_id = s.id AND "
+    "t.status = 'running') FROM sessions s ";
+
+static int any_alive(const char *pids)
+{
+    for (const char *p = pids; p && *p;) {
+        char *end;
+        long long pid = strtoll(p, &end, 10);
+        if (end == p)
+            break;
+        if (owner_alive(pid))
+            return 1;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return 0;
+}
+
+static json_t *session_row(sqlite3_stmt *st)
+{
+    json_t *row = json_object();
+    json_object_set_new(row, "SESSION_ID", column_text(st, 0));
+    json_object_set_new(row, "cwd", column_text(st, 1));
+    json_object_set_new(row, "title", column_text(st, 2));
+    json_object_set_new(row, "tool", column_text(st, 3));
+    json_object_set_new(row, "created_at", iso_time(sqlite3_column_int64(st, 4)));
+    json_object_set_new(row, "updated_at", iso_time(sqlite3_column_int64(st, 5)));
+    json_object_set_new(row, "turns", json_integer(sqlite3_column_int64(st, 6)));
+    const char *status = (const char *)sqlite3_column_text(st, 7);
+    if (status && strcmp(status, "running") == 0 && sqlite3_column_int64(st, 10) > 0 &&
+        !any_alive((const char *)sqlite3_column_text(st, 11)))
+        status = "interrupted";
+    json_object_set_new(row, "last_status", json_string(status ? status : "unknown"));
+    json_object_set_new(row, "last_message", column_text(st, 8));
+    json_object_set_new(row, "usage", column_json(st, 9));
+    return row;
+}
+
+json_t *store_sessions(store *s, const char *cwd, const char *text, unsigned limit, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    char *sql = xasprintf("%s WHERE (?1 IS NULL OR cwd = ?1 OR substr(cwd, 1, length(?1) + 1) = "
+                          "?1 || '/') AND (?2 IS NULL OR instr(lower(title), lower(?2)) > 0 OR "
+                          "instr(lower(coalesce(last_message, '')), lower(?2)) > 0) "
+                          "ORDER BY updated_ms DESC, rowid DESC LIMIT ?3",
+                          session_columns);
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) {
+        *error =
+            xasprintf("the session registry %s cannot be read: %s", s->path, sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    /* "/a/b/" matches what "/a/b" does. */
+    char *dir = cwd ? xstrdup(cwd) : NULL;
+    for (size_t n = dir ? strlen(dir) : 0; n > 1 && dir[n - 1] == '/'; n--)
+        dir[n - 1] = '\0';
+    bind_text(st, 1, dir);
+    bind_text(st, 2, text);
+    sqlite3_bind_int(st, 3, (int)limit);
+    free(dir);
+    json_t *rows = json_array();
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(rows, session_row(st));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        *error =
+            xasprintf("the session registry %s cannot be read: %s", s->path, sqlite3_errmsg(s->db));
+        json_decref(rows);
+        return NULL;
+    }
+    return rows;
+}
+
+static json_t *turn_row(sqlite3_stmt *st, int number)
+{
+    json_t *row = json_object();
+    json_object_set_new(row, "turn", json_integer(number));
+    json_object_set_new(row, "tool", column_text(st, 0));
+    json_object_set_new(row, "prompt", column_text(st, 1));
+    const char *status = (const char *)sqlite3_column_text(st, 2);
+    if (status && strcmp(status, "running") == 0 && !owner_alive(sqlite3_column_int64(st, 7)))
+        status = "interrupted";
+    json_object_set_new(row, "status", json_string(status ? status : "unknown"));
+    json_object_set_new(row, "started_at", iso_time(sqlite3_column_int64(st, 3)));
+    if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+        json_object_set_new(row, "finished_at", iso_time(sqlite3_column_int64(st, 4)));
+    json_object_set_new(row, "last_message", column_text(st, 5));
+    if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+        json_object_set_new(row, "error", column_text(st, 6));
+    json_object_set_new(row, "usage", column_json(st, 8));
+    json_object_set_new(row, "transcript", column_text(st, 9));
+    return row;
+}
+
+json_t *store_session_turns(store *s, const char *session_id, unsigned limit, char **error)
+{
+    sqlite3_stmt *st = NULL;
+    char *sql = xasprintf("%s WHERE lower(id) = lower(?1)", session_columns);
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    free(sql);
+    if (rc != SQLITE_OK)
+        goto fail;
+    bind_text(st, 1, session_id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return json_null();
+    }
+    if (rc != SQLITE_ROW)
+        goto fail;
+    json_t *session = session_row(st);
+    sqlite3_finalize(st);
+    st = NULL;
+    /* The newest `limit` turns, numbered from the session's first. */
+    rc = sqlite3_prepare_v2(
+        s->db,
+        "SELECT tool, prompt, status, started_ms, finished_ms, last_message, error, server_pid, "
+        "usage, transcript, n FROM (SELECT *, row_number() OVER (ORDER BY id) AS n FROM turns "
+        "WHERE session_id = ?1) ORDER BY id DESC LIMIT ?2",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        json_decref(session);
+        goto fail;
+    }
+    bind_text(st, 1, json_string_value(json_object_get(session, "SESSION_ID")));
+    sqlite3_bind_int(st, 2, (int)limit);
+    json_t *turns = json_array();
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_insert_new(turns, 0, turn_row(st, sqlite3_column_int(st, 10)));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(session);
+        json_decref(turns);
+        st = NULL;
+        goto fail;
+    }
+    return json_pack("{s:o, s:o}", "session", session, "turns", turns);
+fail:
+    sqlite3_finalize(st);
+    *error =
+        xasprintf("the session registry %s cannot be read: %s", s->path, sqlite3_errmsg(s->db));
+    return NULL;
+}
