@@ -433,20 +433,22 @@ static int value_matches(const json_t *o, const json_t *c, const char *tr, size_
     }
 }
 
-static size_t longest_string(const json_t *v)
+/* 1 when v holds a string over SURELY_LONG bytes that carries no marker. */
+static int uncut_long(const json_t *v)
 {
-    size_t i, m = 0, l;
+    size_t i;
     const char *k;
     json_t *x;
     switch (json_typeof(v)) {
     case JSON_STRING:
-        return json_string_length(v);
+        return json_string_length(v) > SURELY_LONG &&
+               memmem(json_string_value(v), json_string_length(v), "[codexmcp: ", 11) == NULL;
     case JSON_OBJECT:
-        json_object_foreach((json_t *)v, k, x) if ((l = longest_string(x)) > m) m = l;
-        return m;
+        json_object_foreach((json_t *)v, k, x) if (uncut_long(x)) return 1;
+        return 0;
     case JSON_ARRAY:
-        json_array_foreach(v, i, x) if ((l = longest_string(x)) > m) m = l;
-        return m;
+        json_array_foreach(v, i, x) if (uncut_long(x)) return 1;
+        return 0;
     default:
         return 0;
     }
@@ -556,10 +558,14 @@ static size_t check_all_messages(const json_t *o, const json_t *r, const char *t
         else if (kept_seen)
             fail_msg("all_messages: event %zu went while an older one stayed", i);
     }
-    /* stage 1 before 2 */
-    if (rep->events > 0 && rep->strings == 0 && longest_string(o) > SURELY_LONG)
-        fail_msg("all_messages: %zu events went while a string of %zu bytes was not cut",
-                 rep->events, longest_string(o));
+    /* stage 1 before 2: once events go, no event kept holds a long string uncut */
+    json_array_foreach(r, ri, v)
+    {
+        if (rep->events > 0 && !is_marker(v) && uncut_long(v))
+            fail_msg("all_messages: %zu events went while all_messages[%zu] kept a string of over "
+                     "%d bytes uncut",
+                     rep->events, ri, SURELY_LONG);
+    }
     free(kept_at);
     return kept;
 }
@@ -646,8 +652,15 @@ static void check_trim(const json_t *orig, size_t before, const json_t *res, siz
         json_t *w;
         if (!json_is_array(rw))
             fail_msg("warnings is no longer an array");
-        json_array_foreach(rw, i, w) if (!json_is_string(w))
-            fail_msg("warnings[%zu] not a string", i);
+        json_array_foreach(rw, i, w)
+        {
+            size_t j;
+            json_t *o;
+            int was = 0;
+            json_array_foreach(ow, j, o) was |= json_equal(o, w);
+            if (!json_is_string(w) && !was)
+                fail_msg("warnings[%zu] is not a string, nor an original warning", i);
+        }
     }
     /* all_messages, and the order of the stages */
     const json_t *oa = json_object_get(orig, "all_messages");
@@ -1172,15 +1185,18 @@ static char *agent_text(size_t bytes)
     return s;
 }
 
+/* The first and last 50 characters of the answer survive every cut. */
+#define ENDS 50
 static void check_agent_ends(const json_t *res)
 {
     const char *a = json_string_value(json_object_get(res, "agent_messages"));
     assert_non_null(a);
     size_t al = json_string_length(json_object_get(res, "agent_messages"));
-    size_t hl = strlen(AGENT_HEAD), tl = strlen(AGENT_TAIL);
-    if (al < hl + tl || memcmp(a, AGENT_HEAD, hl) != 0 || memcmp(a + al - tl, AGENT_TAIL, tl) != 0)
-        fail_msg("agent_messages lost its first or last 60 characters: %.70s ... %s", a,
-                 a + (al > 70 ? al - 70 : 0));
+    size_t tl = strlen(AGENT_TAIL);
+    if (al < 2 * ENDS || memcmp(a, AGENT_HEAD, ENDS) != 0 ||
+        memcmp(a + al - ENDS, AGENT_TAIL + tl - ENDS, ENDS) != 0)
+        fail_msg("agent_messages lost its first or last %d characters: \"%.70s\" ... \"%s\"", ENDS,
+                 a, a + (al > 70 ? al - 70 : 0));
 }
 
 static void test_stage5_agent_messages(void **state)
@@ -1408,7 +1424,6 @@ static void test_big_result(void **state)
         json_t *res = trim_check(orig, before, max, tr, 0, &rep);
         check_agent_ends(res);
         check_seq_ends(res);
-        assert_true(rep.strings >= 1);
         json_decref(res);
     }
     json_decref(trim_check(orig, before, 200000, PATH, 0, NULL));
