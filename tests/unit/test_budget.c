@@ -382,10 +382,14 @@ static int is_progress(const json_t *v)
     return t && (strcmp(t, "item.started") == 0 || strcmp(t, "item.updated") == 0);
 }
 
+/* The count a marker's "cut" names: its first number, or 1 ("the oldest
+ * event"). */
 static size_t first_int(const char *s)
 {
     while (*s && !isdigit((unsigned char)*s))
         s++;
+    if (*s == '\0')
+        return 1;
     size_t n = 0;
     for (; isdigit((unsigned char)*s) || (*s == ',' && isdigit((unsigned char)s[1])); s++)
         if (*s != ',')
