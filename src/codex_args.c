@@ -454,6 +454,26 @@ bad:
     return -1;
 }
 
+/* dir or one of its parents has a .git (a directory, or the file of a
+ * worktree or submodule). */
+static int in_git_repo(const char *dir)
+{
+    char *d = xstrdup(dir);
+    int found = 0;
+    for (;;) {
+        char *git = xasprintf("%s/.git", *d ? d : "");
+        struct stat st;
+        found = stat(git, &st) == 0;
+        free(git);
+        char *slash = strrchr(d, '/');
+        if (found || slash == NULL || *d == '\0')
+            break;
+        *slash = '\0';
+    }
+    free(d);
+    return found;
+}
+
 int codex_review_parse(json_t *args, codex_request *req, char **error)
 {
     memset(req, 0, sizeof(*req));
@@ -477,7 +497,8 @@ int codex_review_parse(json_t *args, codex_request *req, char **error)
         fail(error, xstrdup("PROMPT must be a string: custom review instructions"));
         goto bad;
     }
-    if (prompt != NULL && json_string_length(prompt) > 0) {
+    /* Codex trims instructions and refuses empty ones: blank is none. */
+    if (prompt != NULL && !blank_line(json_string_value(prompt), json_string_length(prompt))) {
         req->prompt_len = json_string_length(prompt);
         req->prompt = xstrndup(json_string_value(prompt), req->prompt_len);
     }
@@ -514,6 +535,15 @@ int codex_review_parse(json_t *args, codex_request *req, char **error)
     if (req->title && req->commit == NULL) {
         fail(error, xstrdup("title is only for the review of a commit: give commit too, or leave "
                             "out title"));
+        goto bad;
+    }
+    /* Outside a git repository there is nothing to review, and a review
+     * against a base branch there never ends (codex 0.169 reports the
+     * error and waits). */
+    if (!in_git_repo(req->cd)) {
+        fail(error, xasprintf("cd \"%s\" is not inside a git repository: codex_review reviews "
+                              "git changes. Use the codex tool to review files outside git",
+                              req->cd));
         goto bad;
     }
     req->sandbox = xstrdup("read-only");

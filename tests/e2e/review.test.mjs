@@ -302,15 +302,20 @@ test('the SESSION_ID of a review continues with the codex tool: the next turn se
     assert.ok(obj.agent_messages.endsWith(' | fix the first finding [[history]]'), obj.agent_messages);
   }));
 
-test('base in a directory that is not a git repository never hangs (codex 0.169 would wait forever)', T, () =>
+test('a directory outside git is refused before codex starts (codex 0.169 would wait forever on base)', T, () =>
   withServer(async ({ call, client, home, sdk }) => {
     const dir = tree.dir('nogit');
-    const t0 = Date.now();
-    const { obj } = await call({ cd: dir, base: 'main', timeout_s: 5 }, 20000);
-    const took = Date.now() - t0;
-    assert.equal(obj.success, false, JSON.stringify(obj));
-    assert.equal(typeof obj.error, 'string');
-    assert.ok(took < 12000, `result after ${took} ms`);
+    for (const target of [{ base: 'main' }, { uncommitted: true }, { commit: 'abc1234' }, { PROMPT: 'look' }]) {
+      const { obj } = await call({ cd: dir, ...target, timeout_s: 5 }, 20000);
+      assert.equal(obj.success, false, JSON.stringify(obj));
+      assert.match(obj.error, /is not inside a git repository/);
+    }
+    // A subdirectory of a repository is inside it.
+    const repo = makeRepo('sub', { change: 'x' });
+    const sub = path.join(repo.dir, 'deeper');
+    fs.mkdirSync(sub);
+    const { obj } = await call({ cd: sub, uncommitted: true });
+    assert.equal(obj.success, true, JSON.stringify(obj));
     const r = await waitNoneWithEnv(`CODEX_HOME=${home}`, 5000, { exclude: [sdk.pid] });
     assert.ok(r.ok, `left behind:\n  ${describePids(r.left)}`);
     await withTimeout(client.ping(), 5000, 'ping');
@@ -321,6 +326,7 @@ test('base in a directory that is not a git repository never hangs (codex 0.169 
 test('refusals: isError naming the parameters, codex never started, server still answers', T, () =>
   withFakeCodex(async ({ call, client, argvFile, seen }) => {
     const cd = fs.realpathSync(tree.dir('proj'));
+    git(cd, 'init', '-q');
     const aFile = path.join(cd, 'a-file.txt');
     fs.writeFileSync(aFile, 'x');
     const sha = '0123456789abcdef0123456789abcdef01234567';
@@ -329,6 +335,8 @@ test('refusals: isError naming the parameters, codex never started, server still
       [{ cd }, [/uncommitted/, /\bbase\b/, /\bcommit\b/, /PROMPT/]],
       [{ cd, uncommitted: false }, [/uncommitted/]],
       [{ cd, title: 'T' }, [/title|uncommitted|commit/]],
+      // Blank instructions are none (codex: "Review prompt cannot be empty").
+      [{ cd, PROMPT: ' \n\t ' }, [/uncommitted/, /PROMPT/]],
       // Two or more targets.
       [{ cd, uncommitted: true, base: 'main' }, [/uncommitted/, /\bbase\b/]],
       [{ cd, uncommitted: true, commit: sha }, [/uncommitted/, /\bcommit\b/]],
@@ -413,6 +421,7 @@ function flagValues(argv, ...flags) {
 test('argv: exec --json, read-only sandbox and --cd before review; then exactly the target; instructions on stdin', T, () =>
   withFakeCodex(async ({ call, seen }) => {
     const cd = fs.realpathSync(tree.dir('proj'));
+    git(cd, 'init', '-q');
     const sha = 'abc1234';
     const check = async (args, expectTail, expectStdin = '') => {
       const { obj } = await call({ cd, ...args });

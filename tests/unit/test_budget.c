@@ -3,7 +3,9 @@
  * changes nothing under the budget, cuts in the header's order over it,
  * marks every cut with the transcript, keeps heads and tails, never splits
  * a UTF-8 sequence, and the result then fits. The big results are built
- * from data/budget/session.jsonl (a realistic codex run) and agent.md. */
+ * from data/budget/session.jsonl (a realistic codex run) and agent.md.
+ * The budget sweeps take a few seconds; BUDGET_TEST_DENSE=N makes their
+ * steps N times smaller. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -713,9 +715,18 @@ static json_t *trim_check(const json_t *orig, size_t before, size_t max, const c
     return res;
 }
 
+/* Divides the steps of the sweeps (BUDGET_TEST_DENSE). */
+static size_t dense(size_t step)
+{
+    const char *e = getenv("BUDGET_TEST_DENSE");
+    size_t d = e ? strtoul(e, NULL, 10) : 1;
+    return d > 1 && step / d > 0 ? step / d : d > 1 ? 1 : step;
+}
+
 static void sweep(const json_t *orig, size_t from, size_t to, size_t step, const char *tr)
 {
     size_t before = ref_chars(orig);
+    step = dense(step);
     for (size_t max = from; max <= to; max += step)
         json_decref(trim_check(orig, before, max, tr, 0, NULL));
 }
@@ -1286,7 +1297,7 @@ static void test_utf8_sweep(void **state)
     json_object_set_new(orig, "warnings", json_pack("[s]", eacute));
     size_t before = ref_chars(orig);
     assert_true(before > 20000);
-    sweep(orig, 1000, before + 10, 3, PATH);
+    sweep(orig, 1000, before + 10, 13, PATH);
     sweep(orig, 1001, before, 97, NULL);
     free(emoji);
     free(euro);
@@ -1300,9 +1311,9 @@ static void test_utf8_sweep(void **state)
 static void test_escapes_sweep(void **state)
 {
     (void)state;
-    char *ctl = repeat("\x01\x1b[0m\"", 5000);
-    char *quotes = repeat("\"\\\n\t", 5000);
-    size_t nl = 30000;
+    char *ctl = repeat("\x01\x1b[0m\"", 2000);
+    char *quotes = repeat("\"\\\n\t", 2000);
+    size_t nl = 12000;
     char *nuls = malloc(nl);
     for (size_t i = 0; i < nl; i++)
         nuls[i] = i % 10 == 3 ? '\0' : (char)('a' + i % 26);
@@ -1315,11 +1326,11 @@ static void test_escapes_sweep(void **state)
     size_t before = ref_chars(orig);
     /* the NUL output alone, cut: its tail survives (past every NUL) */
     budget_report rep;
-    json_t *res = trim_check(orig, before, before - 30000, PATH, 0, &rep);
+    json_t *res = trim_check(orig, before, before - 12000, PATH, 0, &rep);
     assert_true(rep.strings >= 1);
     json_decref(res);
-    sweep(orig, 1000, before + 10, 37, PATH);
-    sweep(orig, 1003, before, 211, NULL);
+    sweep(orig, 1000, before + 10, 211, PATH);
+    sweep(orig, 1003, before, 503, NULL);
     free(ctl);
     free(quotes);
     free(nuls);
@@ -1341,7 +1352,7 @@ static void test_tricky_transcript(void **state)
                           command("item.completed", 7, "seq 1 5000", json_stringn(seq, len)));
     free(seq);
     size_t before = ref_chars(orig);
-    sweep(orig, 1000, before + 10, 53, tr);
+    sweep(orig, 1000, before + 10, 251, tr);
     json_decref(orig);
 }
 
@@ -1421,8 +1432,9 @@ static void test_big_result(void **state)
     assert_true(before > 3000000);
     /* under: nothing changes */
     json_decref(trim_check(orig, before, before, PATH, 0, NULL));
+    /* closely near the floor, where every character counts, then up to 200,000 */
     int k = 0;
-    for (size_t max = 1000; max <= 200000; max += 997, k++) {
+    for (size_t max = 1000; max <= 200000; max += max < 3000 ? dense(211) : dense(4999), k++) {
         const char *tr = k % 5 == 4 ? NULL : PATH;
         budget_report rep;
         json_t *res = trim_check(orig, before, max, tr, 0, &rep);
