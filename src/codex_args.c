@@ -1,6 +1,7 @@
 /* Arguments, argv and result of the `codex` tool. */
 #include "codex_args.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -454,6 +455,14 @@ bad:
     return -1;
 }
 
+static int blank_text(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!isspace((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
 /* dir or one of its parents has a .git (a directory, or the file of a
  * worktree or submodule). */
 static int in_git_repo(const char *dir)
@@ -498,7 +507,7 @@ int codex_review_parse(json_t *args, codex_request *req, char **error)
         goto bad;
     }
     /* Codex trims instructions and refuses empty ones: blank is none. */
-    if (prompt != NULL && !blank_line(json_string_value(prompt), json_string_length(prompt))) {
+    if (prompt != NULL && !blank_text(json_string_value(prompt), json_string_length(prompt))) {
         req->prompt_len = json_string_length(prompt);
         req->prompt = xstrndup(json_string_value(prompt), req->prompt_len);
     }
