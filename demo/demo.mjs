@@ -3,7 +3,10 @@
 // everything else is real: the Codex CLI (npm @openai/codex, pinned in
 // tests/e2e), codexmcp, and the official MCP TypeScript SDK as the client.
 // It runs two turns on one SESSION_ID, one traced call (progress and
-// all_messages), and three calls in parallel, and prints what happened.
+// all_messages), three calls in parallel, a bad call, a big turn cut to fit
+// the client, a review of an uncommitted change, and finds the sessions again
+// in the registry; and prints what happened.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +30,13 @@ async function main() {
   const home = makeCodexHome(fake.url);
   const project = fs.mkdtempSync(path.join(os.tmpdir(), 'codexmcp-demo-project-'));
   fs.writeFileSync(path.join(project, 'README.md'), '# demo project\n');
-  const srv = await connectSdk(['--codex', codexBin()], env(home), { name: 'codexmcp-demo' });
+  const git = (...args) => execFileSync('git', ['-c', 'user.name=demo', '-c', 'user.email=demo@example.com', ...args], { cwd: project, stdio: 'pipe' });
+  git('init', '-q', '-b', 'main');
+  git('add', 'README.md');
+  git('commit', '-q', '-m', 'initial commit');
+  const stateDir = path.join(project, '.state');
+  fs.writeFileSync(path.join(project, '.gitignore'), '.state/\n');
+  const srv = await connectSdk(['--codex', codexBin(), '--state-dir', stateDir], env(home), { name: 'codexmcp-demo' });
   const { client } = srv;
   const t0 = Date.now();
   try {
@@ -71,6 +80,25 @@ async function main() {
     say('\n' + bold('4. A clear error'));
     const bad = await client.callTool({ name: 'codex', arguments: { PROMPT: 'hi', cd: '/no/such/dir' } });
     say(`  isError ${bad.isError}: ${JSON.parse(bad.content[0].text).error}`);
+
+    say('\n' + bold('5. A big turn, cut to fit the client, with everything in its transcript'));
+    const big = await client.callTool({ name: 'codex', arguments: { PROMPT: '[[shell:seq 1 300000]] Count to 300000.', cd: project, return_all_messages: true } });
+    r = result(big);
+    say(`  result: ${big.content[0].text.length} characters (budget 60000); trimmed: ${short(r.trimmed, 90)}`);
+    const cut = r.all_messages.find((e) => e.item?.type === 'command_execution' && e.item.aggregated_output?.includes('[codexmcp:'));
+    if (cut) say(`  command output: ${short(cut.item.aggregated_output.replace(/\n/g, ' '), 150)}`);
+    say(`  transcript: ${r.transcript} (${fs.statSync(r.transcript).size} bytes, every event in full)`);
+
+    say('\n' + bold('6. Codex reviews an uncommitted change (codex_review)'));
+    fs.writeFileSync(path.join(project, 'README.md'), '# demo project\nNow with a second line.\n');
+    r = result(await client.callTool({ name: 'codex_review', arguments: { cd: project, uncommitted: true } }));
+    for (const line of r.agent_messages.split('\n').filter(Boolean)) say(`  ${short(line, 120)}`);
+
+    say('\n' + bold('7. Finding a session again (codex_sessions), e.g. after a restart'));
+    r = result(await client.callTool({ name: 'codex_sessions', arguments: { cd: project, limit: 4 } }));
+    for (const x of r.sessions) say(`  ${x.SESSION_ID.slice(0, 13)}…  ${x.tool.padEnd(12)} ${String(x.turns).padStart(1)} turn(s)  ${x.last_status.padEnd(9)}  "${short(x.title, 50)}"`);
+    const { prompts } = await client.listPrompts();
+    say(`  prompts (slash commands in Claude Code): ${prompts.map((p) => p.name).join(', ')}`);
 
     say(`\n${bold('done')} in ${Date.now() - t0} ms; ${fake.requests.length} model requests served by the fake endpoint.`);
     say(dim('Real use needs only a logged-in Codex CLI (`codex login`); see README.md.'));

@@ -367,6 +367,19 @@ static size_t trim_texts(json_t *result, size_t max, cutter *c, budget_report *r
     return budget_chars(result);
 }
 
+json_t *budget_cap_strings(json_t *v, size_t keep, const char *transcript, size_t *cuts)
+{
+    cutter c;
+    memset(&c, 0, sizeof(c));
+    char *path = transcript ? utf8_clean(transcript) : NULL;
+    c.transcript = path;
+    json_t *out = capped(&c, v, keep);
+    free(path);
+    if (cuts)
+        *cuts = c.cuts;
+    return out;
+}
+
 int budget_trim(json_t *result, size_t max, const char *transcript, budget_report *report)
 {
     budget_report r;

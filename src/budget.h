@@ -38,4 +38,9 @@ size_t budget_chars(const json_t *v);
  * NULL, says what was cut. */
 int budget_trim(json_t *result, size_t max_chars, const char *transcript, budget_report *report);
 
+/* v, or a copy of it in which every string longer than `keep` characters
+ * keeps its head and tail with a mark between, as budget_trim cuts them
+ * (new reference). *cuts, if not NULL, counts the strings cut. */
+json_t *budget_cap_strings(json_t *v, size_t keep, const char *transcript, size_t *cuts);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "limits.h"
 #include "util.h"
 
@@ -51,6 +52,22 @@ void events_init(events_state *st, int keep_all, json_t *filter)
     st->warnings = json_array();
     st->keep_all = keep_all;
     st->filter = json_incref(filter);
+}
+
+void events_set_transcript(events_state *st, const char *path)
+{
+    st->transcript = path;
+}
+
+/* Where what was not kept is: "; the full text is in PATH" (new string). */
+static char *where(const events_state *st)
+{
+    if (st->transcript == NULL)
+        return xstrdup("; no transcript keeps it");
+    char *clean = utf8_clean(st->transcript);
+    char *w = xasprintf("; the full text is in %s", clean);
+    free(clean);
+    return w;
 }
 
 void events_free(events_state *st)
@@ -169,7 +186,7 @@ static char *describe_file_change(json_t *item)
 
 /* A message longer than the whole bound keeps its end (where an answer
  * concludes), with its cut marked. */
-static json_t *bounded_message(json_t *text)
+static json_t *bounded_message(const events_state *st, json_t *text)
 {
     size_t n = json_string_length(text);
     if (n <= AGENT_MESSAGES_KEEP_BYTES)
@@ -178,7 +195,10 @@ static json_t *bounded_message(json_t *text)
     size_t from = n - AGENT_MESSAGES_KEEP_BYTES;
     while (from < n && ((unsigned char)s[from] & 0xc0) == 0x80)
         from++; /* not inside a UTF-8 sequence */
-    char *head = xasprintf("[codexmcp: the first %zu bytes of this message are not kept]\n", from);
+    char *w = where(st);
+    char *head =
+        xasprintf("[codexmcp: the first %zu bytes of this message are not kept%s]\n", from, w);
+    free(w);
     buf_t b;
     buf_init(&b, (size_t)-1 / 2);
     buf_append(&b, head, strlen(head));
@@ -191,7 +211,7 @@ static json_t *bounded_message(json_t *text)
 
 static void keep_message(events_state *st, json_t *text)
 {
-    if (kept_add(&st->messages, bounded_message(text), json_string_length(text)))
+    if (kept_add(&st->messages, bounded_message(st, text), json_string_length(text)))
         events_warn(st,
                     "agent messages past the first %u bytes are not kept, only the last one; "
                     "the cut is marked in agent_messages",
@@ -229,12 +249,24 @@ static void keep_event(events_state *st, json_t *ev, const char *line, size_t le
 {
     if (!wanted(st, ev))
         return;
-    /* An event that costs more than the whole bound is kept as its type. */
     size_t cost = event_cost(line, len);
-    json_t *v = cost <= ALL_MESSAGES_KEEP_BYTES
-                    ? json_incref(ev)
-                    : json_pack("{s:O?, s:I}", "type", json_object_get(ev, "type"),
-                                "codexmcp.not_kept_bytes", (json_int_t)len);
+    json_t *v = json_incref(ev);
+    if (cost > EVENT_WHOLE_MAX_BYTES) {
+        /* A big event (a command's whole output): its long strings keep
+         * their head and tail, marked, as the budget would cut them. */
+        json_decref(v);
+        v = budget_cap_strings(ev, EVENT_STRING_KEEP_BYTES, st->transcript, NULL);
+        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        cost = text ? event_cost(text, strlen(text)) : cost;
+        free(text);
+    }
+    if (cost > ALL_MESSAGES_KEEP_BYTES) {
+        /* Still more than the whole bound (a mass of tiny values): its type. */
+        json_decref(v);
+        v = json_pack("{s:O?, s:I}", "type", json_object_get(ev, "type"), "codexmcp.not_kept_bytes",
+                      (json_int_t)len);
+        cost = event_cost(line, 0);
+    }
     if (kept_add(&st->all, v, cost))
         events_warn(st,
                     "all_messages keeps the events of the first %u bytes of codex output "
@@ -379,10 +411,12 @@ char *events_joined_messages(const events_state *st, size_t *len)
         buf_append(&b, json_string_value(m), json_string_length(m));
     }
     if (st->messages.dropped > 0) {
+        char *w = where(st);
         char *cut = xasprintf("%s[codexmcp: %zu agent messages (%zu bytes) not kept here: over "
-                              "the limit of %u bytes]",
+                              "the limit of %u bytes%s]",
                               b.len ? "\n\n" : "", st->messages.dropped, st->messages.dropped_bytes,
-                              AGENT_MESSAGES_KEEP_BYTES);
+                              AGENT_MESSAGES_KEEP_BYTES, w);
+        free(w);
         buf_append(&b, cut, strlen(cut));
         free(cut);
     }
@@ -415,10 +449,11 @@ json_t *events_all_messages(const events_state *st)
     json_t *all = json_array();
     json_array_extend(all, k->first);
     if (k->dropped > 0)
-        json_array_append_new(all, json_pack("{s:s, s:I, s:I, s:s}", "type", "codexmcp.not_kept",
-                                             "events", (json_int_t)k->dropped, "bytes",
-                                             (json_int_t)k->dropped_bytes, "reason",
-                                             "over the limit of what one result keeps in memory"));
+        json_array_append_new(all, json_pack("{s:s, s:I, s:I, s:s, s:s?}", "type",
+                                             "codexmcp.not_kept", "events", (json_int_t)k->dropped,
+                                             "bytes", (json_int_t)k->dropped_bytes, "reason",
+                                             "over the limit of what one result keeps in memory",
+                                             "transcript", st->transcript));
     json_array_append(all, k->last);
     return all;
 }

@@ -42,12 +42,16 @@ typedef struct {
     size_t events;    /* JSON events seen */
     int retrying;     /* the last line was a retry notice, not progress */
     int keep_all;
-    json_t *filter; /* item types `all` keeps (array of strings), or NULL */
+    json_t *filter;         /* item types `all` keeps (array of strings), or NULL */
+    const char *transcript; /* where every event is in full (borrowed), or NULL */
 } events_state;
 
 /* keep_all: keep the events for all_messages; filter (borrowed, NULL for
  * all): only item events whose item type it lists. */
 void events_init(events_state *st, int keep_all, json_t *filter);
+/* The path of the transcript that keeps every event in full, named by the
+ * marks of what is not kept (borrowed: it must outlive the state). */
+void events_set_transcript(events_state *st, const char *path);
 void events_free(events_state *st);
 
 /* Feeds one stdout line (without newline). Returns a one-line description

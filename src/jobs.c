@@ -426,6 +426,7 @@ static void open_record(jobs *j, job *jb, char **argv)
         json_decref(h);
         if (jb->tr) {
             jb->transcript_path = xstrdup(transcript_path(jb->tr));
+            events_set_transcript(&jb->ev, jb->transcript_path);
         } else {
             log_msg(LOG_WARNING, "no transcript for this call: %s", err);
             events_warn(&jb->ev, "no transcript for this call: %s", err);

@@ -60,6 +60,13 @@
 #define AGENT_MESSAGES_KEEP_BYTES (1u * 1024u * 1024u)
 #define ALL_MESSAGES_KEEP_BYTES (1u * 1024u * 1024u)
 
+/* An event bigger than EVENT_WHOLE_MAX_BYTES (a command's whole output) is
+ * kept with each of its strings cut to EVENT_STRING_KEEP_BYTES, head and
+ * tail, marked: the result shows both ends of the output instead of
+ * nothing, and more events fit the bound. The transcript has it whole. */
+#define EVENT_WHOLE_MAX_BYTES (ALL_MESSAGES_KEEP_BYTES / 4u)
+#define EVENT_STRING_KEEP_BYTES (64u * 1024u)
+
 /* What one parsed JSON value costs in memory beyond its text (a jansson
  * value, its allocation, an object slot): events are counted against
  * ALL_MESSAGES_KEEP_BYTES by their text plus this per value, so an event of

@@ -64,7 +64,8 @@ async function withServer(opts, fn) {
 const BIG = '[[shell:seq 1 200000]] [[bigreply:500000]]';
 
 async function bigTurn(name, expectMax) {
-  const stateDir = tree.dir('state');
+  // Not there yet: codexmcp creates it (0700).
+  const stateDir = path.join(tree.dir('state'), 'codexmcp');
   const cd = tree.dir('proj');
   await withServer({ stateDir, name }, async (client) => {
     const { obj, text, res } = await call(client, 'codex', { PROMPT: BIG, cd, return_all_messages: true });

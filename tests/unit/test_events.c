@@ -231,12 +231,14 @@ static void feed_built(events_state *st, char *line)
 }
 
 /* One message bigger than the whole bound keeps its end, marked; one
- * event bigger than it is kept as its type. */
+ * event bigger than it keeps the head and tail of its long strings, marked
+ * with the transcript that has them. */
 static void test_one_huge_message(void **state)
 {
     (void)state;
     events_state st;
     events_init(&st, 1, NULL);
+    events_set_transcript(&st, "/state/t.jsonl");
     size_t big = 3u << 20;
     char *line = malloc(big + 200);
     int head = sprintf(line, "{\"type\":\"item.completed\",\"item\":{\"id\":\"i\","
@@ -248,14 +250,20 @@ static void test_one_huge_message(void **state)
     char *joined = events_joined_messages(&st, &len);
     assert_true(len < AGENT_MESSAGES_KEEP_BYTES + 200);
     assert_memory_equal(joined, "[codexmcp: the first ", 21);
+    assert_non_null(strstr(joined, "not kept; the full text is in /state/t.jsonl]"));
     assert_string_equal(joined + len - 4, "tail");
     free(joined);
     json_t *all = events_all_messages(&st);
     assert_int_equal(json_array_size(all), 1);
-    json_t *stub = json_array_get(all, 0);
-    assert_string_equal(json_string_value(json_object_get(stub, "type")), "item.completed");
-    assert_true(json_integer_value(json_object_get(stub, "codexmcp.not_kept_bytes")) >
-                (json_int_t)big);
+    json_t *ev = json_array_get(all, 0);
+    assert_string_equal(json_string_value(json_object_get(ev, "type")), "item.completed");
+    json_t *text = json_object_get(json_object_get(ev, "item"), "text");
+    size_t n = json_string_length(text);
+    assert_true(n < EVENT_STRING_KEEP_BYTES + 200);
+    assert_memory_equal(json_string_value(text), "xxxx", 4);
+    assert_string_equal(json_string_value(text) + n - 4, "tail");
+    assert_non_null(strstr(json_string_value(text), "characters cut here; the full text is in "
+                                                    "/state/t.jsonl]"));
     json_decref(all);
     events_free(&st);
 }
@@ -277,11 +285,16 @@ static void test_tiny_values_bounded(void **state)
     strcpy(line + k, "[]]}");
     for (int i = 0; i < 14; i++)
         free(events_feed(&st, line, strlen(line)));
-    feed_built(&st, line); /* the 15th */
+    free(events_feed(&st, line, strlen(line))); /* the 15th */
     /* 15 lines of 64 KiB: under 1 MiB of text, some 40 MiB as values */
     assert_true(st.all.bytes <= ALL_MESSAGES_KEEP_BYTES);
-    assert_int_equal(json_array_size(st.all.first), 0);
-    assert_non_null(json_object_get(st.all.last, "codexmcp.not_kept_bytes"));
+    /* Each is kept as what it is (its type and size), which costs little. */
+    assert_int_equal(json_array_size(st.all.first), 15);
+    for (size_t i = 0; i < 15; i++)
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(st.all.first, i),
+                                                            "codexmcp.not_kept_bytes")),
+                         strlen(line));
+    free(line);
     events_free(&st);
 }
 

@@ -59,6 +59,21 @@ export function userPrompts(body) {
   return prompts;
 }
 
+/**
+ * [[bigreply:N]]: an answer of exactly N characters (N >= 26) of code-like
+ * text with quotes, tabs, non-ASCII and emoji, from BIGREPLY-START to
+ * BIGREPLY-END. With [[shell:…]] it is the answer after the command ran.
+ */
+export function bigReply(n) {
+  const body = 'if (x["key"] != \'val\') {\n\treturn "ünïcode ✓ 🦀";\n}\n';
+  let text = 'BIGREPLY-START';
+  while (text.length < n - 12) text += body;
+  text = text.slice(0, n - 12);
+  // Never end inside a surrogate pair.
+  if (/[\ud800-\udbff]$/.test(text)) text = text.slice(0, -1) + 'x';
+  return text + 'BIGREPLY-END';
+}
+
 let seq = 0;
 const nextId = (prefix) => `${prefix}_${++seq}`;
 
@@ -324,6 +339,8 @@ export async function startFakeResponses(opts = {}) {
     if (d.has('shell')) {
       if (toolOutputs.length === 0) {
         items.push(functionCallItem('exec_command', { cmd: d.get('shell') ?? 'true' }));
+      } else if (d.has('bigreply')) {
+        items.push(messageItem(bigReply(parseInt(d.get('bigreply') ?? '0', 10) || 0)));
       } else {
         const line = usefulLine(toolOutputs[toolOutputs.length - 1].output);
         items.push(messageItem(line ? `shell done: ${line}` : 'shell done'));
@@ -336,6 +353,8 @@ export async function startFakeResponses(opts = {}) {
       items.push(messageItem('part two'));
     } else if (d.has('history')) {
       items.push(messageItem(prompts.join(' | ')));
+    } else if (d.has('bigreply')) {
+      items.push(messageItem(bigReply(parseInt(d.get('bigreply') ?? '0', 10) || 0)));
     } else if (d.has('reply')) {
       items.push(messageItem(d.get('reply') ?? ''));
     } else if (recoveredN !== null) {
