@@ -86,7 +86,11 @@ async function main() {
     r = result(big);
     say(`  result: ${big.content[0].text.length} characters (budget 60000); trimmed: ${short(r.trimmed, 90)}`);
     const cut = r.all_messages.find((e) => e.item?.type === 'command_execution' && e.item.aggregated_output?.includes('[codexmcp:'));
-    if (cut) say(`  command output: ${short(cut.item.aggregated_output.replace(/\n/g, ' '), 150)}`);
+    if (cut) {
+      const out = cut.item.aggregated_output.replace(/\n/g, ' ');
+      const at = out.indexOf('[codexmcp:');
+      say(`  command output: ${out.slice(0, 40)}… ${short(out.slice(at, out.indexOf(']', at) + 1), 80)} …${out.slice(-40)}`);
+    }
     say(`  transcript: ${r.transcript} (${fs.statSync(r.transcript).size} bytes, every event in full)`);
 
     say('\n' + bold('6. Codex reviews an uncommitted change (codex_review)'));

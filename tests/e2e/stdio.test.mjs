@@ -261,7 +261,7 @@ test('stdout a regular file and a result over the 4 MiB mark: every reply writte
     const started = msgs.filter((m) => m.method === 'notifications/progress' && m.params.message.startsWith('started codex'));
     assert.deepEqual(started.map((m) => m.params.progressToken).sort(), ['p1', 'p2'], 'each progress line written once');
     // Kept: the end of the message (1 MiB), its cut marked.
-    assert.match(msgs.find((m) => m.id === 1).result.structuredContent.agent_messages, /^\[codexmcp: the first \d+ bytes of this message are not kept\]\n"{1048576}$/);
+    assert.match(msgs.find((m) => m.id === 1).result.structuredContent.agent_messages, /^\[codexmcp: the first \d+ bytes of this message are not kept; the full text is in \/\S+\.jsonl\]\n"{1048576}$/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
