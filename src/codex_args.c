@@ -268,7 +268,7 @@ static int check_known(json_t *args, const char *const *known, char **error)
                 buf_append(&b, ", ", 2);
             buf_append(&b, known[i], strlen(known[i]));
         }
-        char *clean = utf8_clean(key);
+        char *clean = one_line(key, NAME_SHOWN_MAX);
         fail(error, xasprintf("unknown parameter \"%s\" (parameters are %s)", clean, b.data));
         free(clean);
         buf_free(&b);

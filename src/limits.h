@@ -113,6 +113,10 @@
 #define SESSIONS_LIMIT_DEFAULT 20u
 #define SESSIONS_LIMIT_MAX 200u
 
+/* A name or key the client sent, shown in an error message: at most this
+ * many bytes, on one line. */
+#define NAME_SHOWN_MAX 80u
+
 /* Size of each read from stdin when it is a regular file. */
 #define FILE_READ_CHUNK (64u * 1024u)
 

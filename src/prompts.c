@@ -5,11 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "limits.h"
 #include "util.h"
-
-/* Bytes of a client's prompt or argument name quoted in an error: enough
- * to recognise it, short enough that a huge name cannot flood the reply. */
-#define PROMPTS_NAME_SHOWN_MAX 80
 
 /* One argument. In the prompt's text `{name}` stands for it: `set` with
  * every `{}` replaced by the value (NULL: the value alone), or `unset` when
@@ -244,7 +241,7 @@ static char *unknown_prompt(const char *name)
     for (size_t i = 0; i < PROMPT_COUNT; i++)
         names[i] = prompts[i].name;
     char *known = names_joined(names, PROMPT_COUNT);
-    char *shown = one_line(name, PROMPTS_NAME_SHOWN_MAX);
+    char *shown = one_line(name, NAME_SHOWN_MAX);
     char *msg = xasprintf("unknown prompt \"%s\": the prompts are %s", shown, known);
     free(shown);
     free(known);
@@ -258,7 +255,7 @@ static char *unknown_arg(const prompt_def *p, const char *key)
     for (const prompt_arg *a = p->args; a->name; a++)
         names[n++] = a->name;
     char *known = names_joined(names, n);
-    char *shown = one_line(key, PROMPTS_NAME_SHOWN_MAX);
+    char *shown = one_line(key, NAME_SHOWN_MAX);
     char *msg =
         xasprintf("prompt %s has no argument \"%s\" (its arguments are %s)", p->name, shown, known);
     free(shown);

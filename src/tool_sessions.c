@@ -63,13 +63,14 @@ static int opt_string(mcp_call *call, json_t *args, const char *name, const char
     return 0;
 }
 
-/* Drops rows from the end of `key` until the result fits its budget. */
-static void fit(json_t *obj, const char *key, size_t max)
+/* Drops the oldest rows of `key` (the last of sessions, newest first; the
+ * first of turns, oldest first) until the result fits its budget. */
+static void fit(json_t *obj, const char *key, size_t max, int oldest_first)
 {
     json_t *rows = json_object_get(obj, key);
     size_t total = json_array_size(rows), dropped = 0;
     while (json_array_size(rows) > 0 && budget_chars(obj) > max) {
-        json_array_remove(rows, json_array_size(rows) - 1);
+        json_array_remove(rows, oldest_first ? 0 : json_array_size(rows) - 1);
         dropped++;
         json_object_set_new(obj, "trimmed",
                             json_sprintf("%zu of %zu %s left out to fit the result budget of %zu "
@@ -90,7 +91,7 @@ static void start(void *unused, mcp_call *call, json_t *args)
         for (size_t i = 0; known[i]; i++)
             ok |= strcmp(key, known[i]) == 0;
         if (!ok) {
-            char *clean = utf8_clean(key);
+            char *clean = one_line(key, NAME_SHOWN_MAX);
             fail(call, xasprintf("unknown parameter \"%s\" (parameters are cd, query, limit, "
                                  "SESSION_ID)",
                                  clean));
@@ -134,7 +135,7 @@ static void start(void *unused, mcp_call *call, json_t *args)
             json_pack("{s:b, s:O, s:O}", "success", 1, "session", json_object_get(found, "session"),
                       "turns", json_object_get(found, "turns"));
         json_decref(found);
-        fit(obj, "turns", jobs_result_budget(ctx.jobs, call, 0));
+        fit(obj, "turns", jobs_result_budget(ctx.jobs, call, 0), 1);
     } else {
         /* A cd is compared as the path it resolves to, as calls record it. */
         char resolved[PATH_MAX];
@@ -146,7 +147,7 @@ static void start(void *unused, mcp_call *call, json_t *args)
             return;
         }
         obj = json_pack("{s:b, s:o}", "success", 1, "sessions", rows);
-        fit(obj, "sessions", jobs_result_budget(ctx.jobs, call, 0));
+        fit(obj, "sessions", jobs_result_budget(ctx.jobs, call, 0), 0);
     }
     mcp_call_finish(call, codex_result_wrap(obj, 0, mcp_call_structured(call)));
 }
