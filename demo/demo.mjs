@@ -84,7 +84,7 @@ async function main() {
     say('\n' + bold('5. A big turn, cut to fit the client, with everything in its transcript'));
     const big = await client.callTool({ name: 'codex', arguments: { PROMPT: '[[shell:seq 1 300000]] Count to 300000.', cd: project, return_all_messages: true } });
     r = result(big);
-    say(`  result: ${big.content[0].text.length} characters (budget 60000); trimmed: ${short(r.trimmed, 90)}`);
+    say(`  result: ${big.content[0].text.length} characters (budget 48000); trimmed: ${short(r.trimmed, 90)}`);
     const cut = r.all_messages.find((e) => e.item?.type === 'command_execution' && e.item.aggregated_output?.includes('[codexmcp:'));
     if (cut) {
       const out = cut.item.aggregated_output.replace(/\n/g, ' ');

@@ -44,7 +44,7 @@ static const char *const item_types[] = {
 #define MAX_RESULT_CHARS_SCHEMA                                                                    \
     "\"max_result_chars\":{\"type\":\"integer\",\"minimum\":1000,\"maximum\":10000000,"            \
     "\"description\":\"Cut the result to this many characters (default: what the client can "      \
-    "take, 60000 for Claude Code, 10000 for Codex); every cut is marked and the transcript file "  \
+    "take, 48000 for Claude Code, 10000 for Codex); every cut is marked and the transcript file "  \
     "keeps everything.\"}"
 
 /* The schemas are written as JSON: easier to read and to compare with

@@ -74,15 +74,18 @@
 #define JSON_VALUE_COST_BYTES 64u
 
 /* The result budget (budget.h), in characters of the result's JSON text.
- * Claude Code passes a result to its model only under 25,000 tokens
- * (MAX_MCP_OUTPUT_TOKENS), counted by Anthropic's tokenizer: code and logs
- * in JSON strings run at about 2.5 to 3 characters a token, so 60,000
- * characters stay under it (bench/result-budget.mjs measures this). Codex
- * as a client cuts results at about 10 KiB, and is recognised by its
- * clientInfo.name (CODEX_CLIENT_NAME). A call may ask for anything from
+ * Claude Code (2.1.330, tests/e2e/claude-results.test.mjs) gives its model
+ * a result inline only when it is at most 50,000 characters (longer ones
+ * are saved to a file the model must page through) and under 25,000
+ * tokens (MAX_MCP_OUTPUT_TOKENS), which it estimates as characters / 4 up
+ * to 50,000 characters. So 48,000 for Claude Code and every client not
+ * known to take less: 16,000 to 22,000 tokens of code or logs with
+ * Anthropic's tokenizer (bench/result-budget.mjs). Codex as a client cuts
+ * results at about 10 KiB, and is recognised by its clientInfo.name
+ * (CODEX_CLIENT_NAME). A call may ask for anything from
  * BUDGET_MIN_CHARS, enough for the fixed fields and the marks, to
  * BUDGET_MAX_CHARS. */
-#define BUDGET_DEFAULT_CHARS 60000u
+#define BUDGET_DEFAULT_CHARS 48000u
 #define CODEX_CLIENT_NAME "codex-mcp-client"
 #define BUDGET_CODEX_CLIENT_CHARS 10000u
 #define BUDGET_MIN_CHARS 1000u

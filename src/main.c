@@ -58,7 +58,7 @@ static const char usage_text[] =
     "  --max-line-bytes N     longest request line accepted (default: 67108864)\n"
     "  --max-result-chars N   cut each result to N characters, marking every cut\n"
     "                         (default: $CODEXMCP_MAX_RESULT_CHARS, else by client:\n"
-    "                         10000 for Codex, 60000 for others); a call may set\n"
+    "                         10000 for Codex, 48000 for others); a call may set\n"
     "                         max_result_chars\n"
     "  --state-dir DIR        where transcripts and the session registry go\n"
     "                         (default: $CODEXMCP_STATE_DIR, else\n"

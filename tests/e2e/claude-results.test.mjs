@@ -229,9 +229,9 @@ test('a big turn (1.3 MB of command output, a 500 kB answer, return_all_messages
   await t.test('inline: not replaced by Claude Code\'s "saved to a file" note', () => {
     assert.ok(!sent.moved, `Claude Code moved the result (${sent.text?.length ?? '?'} chars) to a file; the model got:\n${tr.text.slice(0, 600)}`);
   });
-  await t.test('at most 60,000 characters (the --max-result-chars default for Claude Code)', () => {
+  await t.test('at most 48,000 characters (the --max-result-chars default for Claude Code)', () => {
     assert.ok(sent.text !== null, 'result text recovered');
-    assert.ok(text.length <= 60000, `the result is ${text.length} characters`);
+    assert.ok(text.length <= 48000, `the result is ${text.length} characters`);
     assert.ok(text.length > 30000, `the budget is used, not wasted: ${text.length} characters`);
   });
   await t.test('cuts are marked with "[codexmcp:"', () => {
@@ -252,11 +252,14 @@ test('a big turn (1.3 MB of command output, a 500 kB answer, return_all_messages
   });
 });
 
-test('a ~55,000-character result (under --max-result-chars, over Claude Code\'s 50,000-character default) reaches the model inline', T, async (t) => {
+// Why the default budget for Claude Code is 48,000 and not 60,000: Claude
+// Code 2.1.330 moves any result over 50,000 characters to a file, whatever
+// its tokens. If a later pinned version stops doing so, this test says so.
+test('a ~55,000-character result (max_result_chars 60000) is moved to a file by Claude Code: the reason for the 48,000 default', T, async (t) => {
   const cd = tree.dir('proj');
   // bigReply text has quotes, tabs and newlines, which JSON escapes: 47,000
   // characters of answer make a result of about 55,000 characters.
-  const run = await runClaude({ PROMPT: '[[bigreply:47000]]', cd });
+  const run = await runClaude({ PROMPT: '[[bigreply:47000]]', cd, max_result_chars: 60000 });
   assertRan(run);
   const tr = run.toolResult;
   const sent = resultAsSent(tr);
@@ -267,10 +270,5 @@ test('a ~55,000-character result (under --max-result-chars, over Claude Code\'s 
   assert.ok(sent.text !== null, 'result text recovered');
   assert.ok(sent.text.length > 50000 && sent.text.length < 60000, `precondition: result is ${sent.text.length} characters`);
   assert.ok(!sent.text.includes('[codexmcp:'), 'precondition: nothing was cut');
-  assert.ok(
-    !sent.moved,
-    `Claude Code moved a ${sent.text.length}-character result to a file (tools/list should set ` +
-      `_meta["anthropic/maxResultSizeChars"] >= the result budget on the tool); the model got:\n${tr.text.slice(0, 400)}`,
-  );
-  assert.equal(tr.text, sent.text);
+  assert.ok(sent.moved, `Claude Code now passes a ${sent.text.length}-character result inline: the default budget could grow`);
 });

@@ -101,7 +101,7 @@ async function bigTurn(name, expectMax) {
   });
 }
 
-test('budget: a turn with 1.3 MB of command output and a 500 kB answer fits 60,000 characters, cuts marked, transcript complete', T, () => bigTurn('claude-code', 60000));
+test('budget: a turn with 1.3 MB of command output and a 500 kB answer fits 48,000 characters, cuts marked, transcript complete', T, () => bigTurn('claude-code', 48000));
 
 test('budget: Codex as the client (clientInfo codex-mcp-client) gets 10,000 characters', T, () => bigTurn('codex-mcp-client', 10000));
 
