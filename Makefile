@@ -117,6 +117,7 @@ bench: deps all
 	bench/startup.sh
 	node bench/fast-calls.mjs
 	node bench/backpressure.mjs
+	node bench/result-budget.mjs
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c
