@@ -385,7 +385,8 @@ int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char 
     uv_read_start((uv_stream_t *)&c->out, alloc_cb, out_read);
     uv_read_start((uv_stream_t *)&c->err, alloc_cb, err_read);
     c->input = xmalloc(input_len ? input_len : 1);
-    memcpy(c->input, input, input_len);
+    if (input_len > 0) /* a review without instructions has none */
+        memcpy(c->input, input, input_len);
     uv_buf_t b = uv_buf_init(c->input, (unsigned)input_len);
     c->write_req.data = c;
     if (uv_write(&c->write_req, (uv_stream_t *)&c->in, &b, 1, write_cb) < 0) {
