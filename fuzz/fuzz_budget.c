@@ -20,7 +20,7 @@
 
 #include "budget.h"
 
-#define TEXT_MAX (256u * 1024u) /* a repeated text stops growing here */
+#define TEXT_MAX (128u * 1024u) /* a repeated text stops growing here */
 
 static size_t units(const char *s, size_t n)
 {
@@ -122,7 +122,8 @@ static json_t *all_messages(const uint8_t *s, size_t n, size_t times)
         return a;
     json_decref(a);
     a = json_array();
-    static const char *types[] = {"item.started", "item.updated", "item.completed", "turn.completed"};
+    static const char *types[] = {"item.started", "item.updated", "item.completed",
+                                  "turn.completed"};
     size_t line = 0;
     while (n > 0) {
         const uint8_t *nl = memchr(s, '\n', n);

@@ -191,17 +191,18 @@ static json_t *trace_candidate(cutter *c, json_t *orig, size_t keep, int quiet, 
         json_array_append_new(out, capped(c, ev, keep));
     }
     size_t old = oldest < kept ? oldest : kept;
-    if (old > 0) {
-        char *what =
-            old == 1 ? xstrdup("the oldest event") : xasprintf("the %zu oldest events", old);
+    /* One mark for both cuts: where events were, at the start. */
+    char *a = quieted == 0 ? NULL : xasprintf("%zu item.started/item.updated events", quieted);
+    char *b = old == 0 ? NULL
+              : old == 1 ? xstrdup("the oldest event")
+                         : xasprintf("the %zu oldest events", old);
+    if (a || b) {
+        char *what = xasprintf("%s%s%s", a ? a : "", a && b ? " and " : "", b ? b : "");
         json_array_insert_new(out, 0, cut_event(c, what));
         free(what);
     }
-    if (quieted > 0) {
-        char *what = xasprintf("%zu item.started/item.updated events", quieted);
-        json_array_insert_new(out, 0, cut_event(c, what));
-        free(what);
-    }
+    free(a);
+    free(b);
     *cut_events = quieted + old;
     return out;
 }
@@ -398,13 +399,10 @@ int budget_trim(json_t *result, size_t max, const char *transcript, budget_repor
     c.mark_units = json_units(probe, strlen(probe));
     free(probe);
 
-    char *note =
-        xasprintf("this result was cut from %zu characters to fit the result budget of %zu "
-                  "(max_result_chars); "
-                  "every cut is marked \"[codexmcp: ...]\" or {\"type\":\"codexmcp.cut\"}, and %s",
-                  r.before, max,
-                  path ? "the transcript holds everything"
-                       : "no transcript was written, so the cut text is lost");
+    char *note = xasprintf("cut from %zu characters to the result budget of %zu "
+                           "(max_result_chars); cuts are marked [codexmcp: ...] or codexmcp.cut; %s",
+                           r.before, max,
+                           path ? "the transcript has everything" : "no transcript keeps what was cut");
     json_object_set_new(result, "trimmed", json_string(note));
     free(note);
 

@@ -232,9 +232,9 @@ static char *state_dir_default(void)
     return NULL;
 }
 
-/* The state directory and the registry in it. Neither is needed to run a
- * call: what fails is logged, and *why says why there is no registry. */
-static store *open_state(const char *dir, char **why)
+/* The registry in the state directory (opened when first used), or NULL
+ * with *why set when there is no state directory. */
+static store *state_store(const char *dir, char **why)
 {
     if (dir == NULL) {
         *why = xstrdup("there is no state directory (set --state-dir, CODEXMCP_STATE_DIR or "
@@ -242,15 +242,8 @@ static store *open_state(const char *dir, char **why)
         log_msg(LOG_WARNING, "%s: no transcripts and no session registry", *why);
         return NULL;
     }
-    if (mkdir_private(dir) != 0) {
-        *why = xasprintf("cannot create the state directory %s: %s", dir, strerror(errno));
-        log_msg(LOG_WARNING, "%s", *why);
-        return NULL;
-    }
     char *path = xasprintf("%s/codexmcp.sqlite", dir);
-    store *st = store_open(path, why);
-    if (st == NULL)
-        log_msg(LOG_WARNING, "%s; calls go on without history", *why);
+    store *st = store_new(path);
     free(path);
     return st;
 }
@@ -409,7 +402,7 @@ int main(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     a.loop = uv_default_loop();
     char *why_no_store = NULL;
-    a.store = open_state(state_dir, &why_no_store);
+    a.store = state_store(state_dir, &why_no_store);
     cfg.state_dir = state_dir;
     cfg.store = a.store;
     a.jobs = jobs_new(a.loop, &cfg);

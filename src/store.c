@@ -18,6 +18,8 @@
 struct store {
     sqlite3 *db;
     char *path;
+    int tried;   /* store_open has run */
+    char *error; /* why it cannot be used, or NULL */
 };
 
 /* Each migration takes the schema from version i to i + 1. Never edit one
@@ -120,10 +122,21 @@ fail:
     return -1;
 }
 
-store *store_open(const char *path, char **error)
+/* Opens, creates and migrates the database: 0, or -1 with *error set. */
+static int store_open(store *s, char **error)
 {
-    store *s = xcalloc(1, sizeof(*s));
-    s->path = xstrdup(path);
+    const char *path = s->path;
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (mkdir_private(dir) != 0) {
+            *error = xasprintf("cannot create the state directory %s: %s", dir, strerror(errno));
+            free(dir);
+            return -1;
+        }
+    }
+    free(dir);
     /* Made 0600 before SQLite opens it; its -wal and -shm files take the
      * mode of the database. */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -134,8 +147,7 @@ store *store_open(const char *path, char **error)
     if (rc != SQLITE_OK) {
         *error = xasprintf("cannot open the session registry %s: %s", path,
                            s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        store_close(s);
-        return NULL;
+        return -1;
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
     /* WAL: readers never wait for the writer, and a process killed
@@ -146,10 +158,37 @@ store *store_open(const char *path, char **error)
         if (*error == NULL)
             *error =
                 xasprintf("cannot use the session registry %s: %s", path, sqlite3_errmsg(s->db));
-        store_close(s);
-        return NULL;
+        return -1;
     }
+    return 0;
+}
+
+store *store_new(const char *path)
+{
+    store *s = xcalloc(1, sizeof(*s));
+    s->path = xstrdup(path);
     return s;
+}
+
+/* Opens the registry the first time; non-zero when it can be used. */
+static int ready(store *s)
+{
+    if (s == NULL)
+        return 0;
+    if (!s->tried) {
+        s->tried = 1;
+        if (store_open(s, &s->error) != 0) {
+            log_msg(LOG_WARNING, "%s; calls go on without history", s->error);
+            sqlite3_close(s->db);
+            s->db = NULL;
+        }
+    }
+    return s->db != NULL;
+}
+
+const char *store_error(store *s)
+{
+    return ready(s) ? NULL : s->error;
 }
 
 void store_close(store *s)
@@ -158,6 +197,7 @@ void store_close(store *s)
         return;
     sqlite3_close(s->db);
     free(s->path);
+    free(s->error);
     free(s);
 }
 
@@ -214,7 +254,7 @@ static char *shortened(const char *s, size_t n, size_t max, int line)
 
 int64_t store_turn_begin(store *s, const store_turn *t)
 {
-    if (s == NULL)
+    if (!ready(s))
         return 0;
     sqlite3_stmt *st = prepare(s,
                                "INSERT INTO turns (tool, cwd, prompt, status, transcript, "
@@ -237,7 +277,7 @@ int64_t store_turn_begin(store *s, const store_turn *t)
 
 void store_turn_session(store *s, int64_t turn, const char *session_id, const store_turn *t)
 {
-    if (s == NULL || session_id == NULL)
+    if (session_id == NULL || !ready(s))
         return;
     if (exec_sql(s, "BEGIN IMMEDIATE", "recording a session") != 0)
         return;
@@ -273,7 +313,7 @@ void store_turn_session(store *s, int64_t turn, const char *session_id, const st
 void store_turn_end(store *s, int64_t turn, const char *session_id, const char *status,
                     const char *error, const char *last_message, size_t last_len, json_t *usage)
 {
-    if (s == NULL || turn <= 0)
+    if (turn <= 0 || !ready(s))
         return;
     if (exec_sql(s, "BEGIN IMMEDIATE", "ending a turn") != 0)
         return;
@@ -399,6 +439,10 @@ static json_t *session_row(sqlite3_stmt *st)
 
 json_t *store_sessions(store *s, const char *cwd, const char *text, unsigned limit, char **error)
 {
+    if (!ready(s)) {
+        *error = xstrdup(s ? s->error : "there is no session registry");
+        return NULL;
+    }
     sqlite3_stmt *st = NULL;
     char *sql = xasprintf("%s WHERE (?1 IS NULL OR cwd = ?1 OR substr(cwd, 1, length(?1) + 1) = "
                           "?1 || '/') AND (?2 IS NULL OR instr(lower(title), lower(?2)) > 0 OR "
@@ -456,6 +500,10 @@ static json_t *turn_row(sqlite3_stmt *st, int number)
 
 json_t *store_session_turns(store *s, const char *session_id, unsigned limit, char **error)
 {
+    if (!ready(s)) {
+        *error = xstrdup(s ? s->error : "there is no session registry");
+        return NULL;
+    }
     sqlite3_stmt *st = NULL;
     char *sql = xasprintf("%s WHERE lower(id) = lower(?1)", session_columns);
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);

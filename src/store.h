@@ -5,7 +5,9 @@
  * (PRAGMA user_version) and is brought up to date by the migrations in
  * store.c when it is opened; later versions add to it.
  * A registry that cannot be opened or written never fails a call: each
- * failure is logged and the call goes on without history. Only this
+ * failure is logged and the call goes on without history (every function
+ * below does nothing, or returns 0, when the registry cannot be used; s
+ * may be NULL). Only this
  * module speaks SQL. Calls are synchronous; each is one short transaction.
  * Ownership: store_open creates, store_close frees; results are new
  * references the caller owns. */
@@ -18,9 +20,14 @@
 
 typedef struct store store;
 
-/* Opens (creating and migrating) the database at path. NULL with *error
- * set (the caller frees it) when it cannot be used. */
-store *store_open(const char *path, char **error);
+/* The registry at path. Nothing is opened until it is first used, so a
+ * server that runs no call (a client's health check) touches no file:
+ * then its directory is made (0700) and the database opened, created and
+ * migrated, once. */
+store *store_new(const char *path);
+/* NULL when the registry can be used, else why not (opens it if it was
+ * not yet tried; the string lives as long as s). */
+const char *store_error(store *s);
 void store_close(store *s);
 
 typedef struct {

@@ -113,8 +113,9 @@ static void start(void *unused, mcp_call *call, json_t *args)
         }
         limit = (unsigned)json_integer_value(l);
     }
-    if (ctx.store == NULL) {
-        fail(call, xasprintf("the session registry is not available: %s", ctx.why));
+    const char *why = ctx.store ? store_error(ctx.store) : ctx.why;
+    if (why) {
+        fail(call, xasprintf("the session registry is not available: %s", why));
         return;
     }
     char *error = NULL;

@@ -11,7 +11,7 @@
 #include "tools.h"
 
 /* The tool definition (a static object), bound to the registry (NULL when
- * it could not be opened; `why` then says why) and the job runner (for
+ * there is none; `why` then says why) and the job runner (for
  * the result budget). */
 const tool_def *tool_sessions_def(store *s, const char *why, jobs *j);
 
