@@ -1,6 +1,7 @@
 /* libFuzzer target for the result budget (budget.c): builds a codex tool
  * result from the input and checks what budget_trim promises.
- *   bytes 0-3  the budget, 1,000 to 100,000
+ *   bytes 0-3  the budget: 1,000 to 10,000, or with bit 6 of byte 4 to
+ *              100,000
  *   byte 4     bit 0: no transcript; bits 1-3: each text is repeated up to
  *              2^n times (so short inputs go over the budget); bit 4: an
  *              error field; bit 5: warnings are JSON values, not text
@@ -20,7 +21,7 @@
 
 #include "budget.h"
 
-#define TEXT_MAX (128u * 1024u) /* a repeated text stops growing here */
+#define TEXT_MAX (64u * 1024u) /* a repeated text stops growing here */
 
 static size_t units(const char *s, size_t n)
 {
@@ -173,8 +174,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     uint32_t b = (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
                  (uint32_t)data[3] << 24;
-    size_t max = 1000 + b % 99001;
     unsigned flags = data[4];
+    size_t max = 1000 + b % (flags & 64 ? 99001 : 9001);
     const char *transcript = flags & 1 ? NULL : "/tmp/codexmcp/transcripts/t \"1\".jsonl";
     size_t times = (size_t)1 << ((flags >> 1) & 7);
     data += 5;

@@ -193,7 +193,7 @@ static json_t *trace_candidate(cutter *c, json_t *orig, size_t keep, int quiet, 
     size_t old = oldest < kept ? oldest : kept;
     /* One mark for both cuts: where events were, at the start. */
     char *a = quieted == 0 ? NULL : xasprintf("%zu item.started/item.updated events", quieted);
-    char *b = old == 0 ? NULL
+    char *b = old == 0   ? NULL
               : old == 1 ? xstrdup("the oldest event")
                          : xasprintf("the %zu oldest events", old);
     if (a || b) {
@@ -399,10 +399,10 @@ int budget_trim(json_t *result, size_t max, const char *transcript, budget_repor
     c.mark_units = json_units(probe, strlen(probe));
     free(probe);
 
-    char *note = xasprintf("cut from %zu characters to the result budget of %zu "
-                           "(max_result_chars); cuts are marked [codexmcp: ...] or codexmcp.cut; %s",
-                           r.before, max,
-                           path ? "the transcript has everything" : "no transcript keeps what was cut");
+    char *note = xasprintf(
+        "cut from %zu characters to the result budget of %zu "
+        "(max_result_chars); cuts are marked [codexmcp: ...] or codexmcp.cut; %s",
+        r.before, max, path ? "the transcript has everything" : "no transcript keeps what was cut");
     json_object_set_new(result, "trimmed", json_string(note));
     free(note);
 

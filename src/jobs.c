@@ -37,7 +37,7 @@ typedef struct job {
     uint64_t queue_sent_ms; /* when the last one was sent */
     transcript *tr;         /* the call's transcript, or NULL */
     char *transcript_path;  /* kept after it is closed */
-    int64_t turn;           /* its row in the registry, or 0 */
+    store_turn_ref *turn;   /* its row in the registry, or NULL */
     size_t max_chars;       /* the result budget */
     struct job *next;
 } job;
@@ -107,6 +107,7 @@ static void timer_closed(uv_handle_t *h)
     free(jb->stop_error);
     free(jb->session_key);
     free(jb->transcript_path);
+    store_turn_release(jb->turn);
     free(jb);
 }
 
@@ -377,10 +378,13 @@ static void on_child_exit(void *ctx, int64_t status, int sig, const char *tail, 
         status_name = "failed";
         err = exit_err = exit_error(jb, status, sig, tail, tail_len);
     }
-    size_t last_len;
+    size_t last_len, plen;
     const char *last = events_last_message(&jb->ev, &last_len);
-    store_turn_end(j->cfg.store, jb->turn, jb->ev.thread_id, status_name,
+    char *prompt = record_prompt(&jb->req, &plen);
+    store_turn t = {jb->req.tool, jb->req.cd, prompt, plen, jb->transcript_path};
+    store_turn_end(j->cfg.store, jb->turn, &t, jb->ev.thread_id, status_name,
                    err ? err : jb->ev.failure, last, last_len, jb->ev.usage);
+    free(prompt);
     json_t *result;
     if (jb->cancelled) {
         result = codex_result_error("cancelled", jb->ev.thread_id, mcp_call_structured(jb->call));

@@ -99,14 +99,19 @@
 #define BUDGET_TRACE_HEAD_PCT 50u
 #define BUDGET_ANSWER_HEAD_PCT 33u
 
-/* The session registry (store.h). A writer waits at most
+/* The session registry (store.h). An operation waits at most
  * STORE_BUSY_TIMEOUT_MS for another codexmcp's transaction (each is a few
- * rows, so milliseconds) before that record is skipped with a warning: the
- * event loop must not stall on a stuck lock. It keeps the start of each
+ * rows, so milliseconds) before that record is skipped with a warning. It
+ * waits on a worker thread: the event loop never does. It keeps the start of each
  * prompt (STORE_PROMPT_MAX bytes), a title (STORE_TITLE_MAX, one line) and
  * the last agent message or error shortened to STORE_MESSAGE_MAX: enough
  * to recognise a session, while the transcript has the rest. */
-#define STORE_BUSY_TIMEOUT_MS 1000
+#define STORE_BUSY_TIMEOUT_MS 2000
+/* Registry operations waiting for the worker (three a call, and reads):
+ * more are refused with a warning. A registry that cannot be opened is
+ * tried again at most every STORE_RETRY_MS. */
+#define STORE_QUEUE_MAX 1024u
+#define STORE_RETRY_MS 5000
 #define STORE_PROMPT_MAX 2000u
 #define STORE_TITLE_MAX 80u
 #define STORE_MESSAGE_MAX 500u

@@ -234,7 +234,7 @@ static char *state_dir_default(void)
 
 /* The registry in the state directory (opened when first used), or NULL
  * with *why set when there is no state directory. */
-static store *state_store(const char *dir, char **why)
+static store *state_store(uv_loop_t *loop, const char *dir, char **why)
 {
     if (dir == NULL) {
         *why = xstrdup("there is no state directory (set --state-dir, CODEXMCP_STATE_DIR or "
@@ -243,7 +243,7 @@ static store *state_store(const char *dir, char **why)
         return NULL;
     }
     char *path = xasprintf("%s/codexmcp.sqlite", dir);
-    store *st = store_new(path);
+    store *st = store_new(loop, path);
     free(path);
     return st;
 }
@@ -402,7 +402,7 @@ int main(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     a.loop = uv_default_loop();
     char *why_no_store = NULL;
-    a.store = state_store(state_dir, &why_no_store);
+    a.store = state_store(a.loop, state_dir, &why_no_store);
     cfg.state_dir = state_dir;
     cfg.store = a.store;
     a.jobs = jobs_new(a.loop, &cfg);

@@ -279,6 +279,9 @@ static char *check_args(const prompt_def *p, json_t *args)
         if (!json_is_string(v) && !json_is_null(v))
             return xasprintf("prompt %s: argument %s must be a string, not %s", p->name, key,
                              type_name(v));
+        if (json_is_string(v) && memchr(json_string_value(v), '\0', json_string_length(v)))
+            return xasprintf("prompt %s: argument %s must not contain NUL characters", p->name,
+                             key);
     }
     for (const prompt_arg *a = p->args; a->name; a++)
         if (a->required && value_of(args, a->name) == NULL)

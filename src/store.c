@@ -1,10 +1,12 @@
 /* The SQLite session registry (store.h). */
 #include "store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,11 +17,46 @@
 #include "log.h"
 #include "util.h"
 
+/* One operation of the registry, run on a worker thread. Operations run
+ * one at a time in the order they were asked for, so the worker owns the
+ * connection while one runs, and a turn's id, written by its begin, is
+ * there for its end. */
+typedef enum { OP_BEGIN, OP_SESSION, OP_END, OP_SESSIONS, OP_TURNS } op_kind;
+
+struct store_turn_ref {
+    int64_t id;    /* written on the worker by its OP_BEGIN; 0: not recorded */
+    unsigned refs; /* the job's and the queued operations' (loop thread) */
+};
+
+typedef struct op {
+    uv_work_t work;
+    store *s;
+    op_kind kind;
+    store_turn_ref *turn;
+    store_turn t;                        /* strings owned (copies) */
+    char *session_id;                    /* OP_SESSION, OP_END, OP_TURNS */
+    char *status, *error, *last, *usage; /* OP_END */
+    char *cwd, *text;                    /* OP_SESSIONS */
+    unsigned limit;
+    json_t *answer; /* reads: the rows; NULL with read_error */
+    char *read_error;
+    store_read_cb cb;
+    void *ctx;
+    buf_t warnings; /* what went wrong on the worker, logged on the loop */
+    struct op *next;
+} op;
+
 struct store {
-    sqlite3 *db;
+    uv_loop_t *loop;
+    sqlite3 *db; /* used only by the operation running */
     char *path;
-    int tried;   /* store_open has run */
-    char *error; /* why it cannot be used, or NULL */
+    int64_t retry_ms; /* when to try to open it again after a failure */
+    char *error;      /* why it cannot be used, or NULL */
+    op *head, *tail;  /* waiting operations */
+    size_t queued;
+    int running;    /* an operation is on the worker */
+    op *cur;        /* the operation running (worker side) */
+    size_t dropped; /* operations refused: the queue was full */
 };
 
 /* Each migration takes the schema from version i to i + 1. Never edit one
@@ -60,10 +97,25 @@ static const char *const migrations[] = {
     "CREATE INDEX turns_running ON turns (status) WHERE status = 'running';",
 };
 
-static void warn_db(const store *s, const char *what)
+/* Something went wrong on the worker: said on the loop when the
+ * operation is done (log.c is not for other threads). */
+static void note(store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(store *s, const char *fmt, ...)
 {
-    log_msg(LOG_WARNING, "session registry %s: %s failed: %s (going on without it)", s->path, what,
-            sqlite3_errmsg(s->db));
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = xvasprintf(fmt, ap);
+    va_end(ap);
+    buf_t *w = &s->cur->warnings;
+    if (w->len)
+        buf_append(w, "; ", 2);
+    buf_append(w, text, strlen(text));
+    free(text);
+}
+
+static void warn_db(store *s, const char *what)
+{
+    note(s, "session registry %s: %s failed: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
 static int exec_sql(store *s, const char *sql, const char *what)
@@ -71,8 +123,7 @@ static int exec_sql(store *s, const char *sql, const char *what)
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
         return 0;
-    log_msg(LOG_WARNING, "session registry %s: %s failed: %s", s->path, what,
-            msg ? msg : sqlite3_errmsg(s->db));
+    note(s, "session registry %s: %s failed: %s", s->path, what, msg ? msg : sqlite3_errmsg(s->db));
     sqlite3_free(msg);
     return -1;
 }
@@ -94,16 +145,14 @@ static int user_version(store *s, int *v)
 static int migrate(store *s, char **error)
 {
     int n = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    int v = 0;
+    /* Up to date (the usual case): no write lock is taken. */
+    if (user_version(s, &v) == 0 && v >= n)
+        return 0;
     if (exec_sql(s, "BEGIN IMMEDIATE", "starting the migration") != 0)
         goto fail;
-    int v = 0;
     if (user_version(s, &v) != 0)
         goto rollback;
-    if (v > n) {
-        /* A newer codexmcp made it: what it added, this one ignores. */
-        log_msg(LOG_NOTICE, "session registry %s has schema %d, newer than this codexmcp's %d",
-                s->path, v, n);
-    }
     for (; v < n; v++) {
         if (exec_sql(s, migrations[v], "a migration") != 0)
             goto rollback;
@@ -163,42 +212,29 @@ static int store_open(store *s, char **error)
     return 0;
 }
 
-store *store_new(const char *path)
-{
-    store *s = xcalloc(1, sizeof(*s));
-    s->path = xstrdup(path);
-    return s;
-}
-
-/* Opens the registry the first time; non-zero when it can be used. */
+/* Opens the registry when it is not open, at most every STORE_RETRY_MS
+ * after a failure; non-zero when it can be used (worker side). */
 static int ready(store *s)
 {
-    if (s == NULL)
+    if (s->db)
+        return 1;
+    int64_t now = now_unix_ms();
+    if (s->error && now < s->retry_ms)
         return 0;
-    if (!s->tried) {
-        s->tried = 1;
-        if (store_open(s, &s->error) != 0) {
-            log_msg(LOG_WARNING, "%s; calls go on without history", s->error);
-            sqlite3_close(s->db);
-            s->db = NULL;
-        }
+    char *error = NULL;
+    if (store_open(s, &error) != 0) {
+        sqlite3_close(s->db);
+        s->db = NULL;
+        if (s->error == NULL || strcmp(s->error, error) != 0)
+            note(s, "%s; calls go on without history", error);
+        free(s->error);
+        s->error = error;
+        s->retry_ms = now + STORE_RETRY_MS;
+        return 0;
     }
-    return s->db != NULL;
-}
-
-const char *store_error(store *s)
-{
-    return ready(s) ? NULL : s->error;
-}
-
-void store_close(store *s)
-{
-    if (s == NULL)
-        return;
-    sqlite3_close(s->db);
-    free(s->path);
     free(s->error);
-    free(s);
+    s->error = NULL;
+    return 1;
 }
 
 /* ---- statements ---- */
@@ -252,7 +288,7 @@ static char *shortened(const char *s, size_t n, size_t max, int line)
     return clean;
 }
 
-int64_t store_turn_begin(store *s, const store_turn *t)
+static int64_t do_begin(store *s, const store_turn *t)
 {
     if (!ready(s))
         return 0;
@@ -275,20 +311,16 @@ int64_t store_turn_begin(store *s, const store_turn *t)
     return sqlite3_last_insert_rowid(s->db);
 }
 
-void store_turn_session(store *s, int64_t turn, const char *session_id, const store_turn *t)
+/* Creates the session's row, or touches it; `running` says a turn runs. */
+static int upsert_session(store *s, const char *session_id, const store_turn *t, const char *status,
+                          int64_t now)
 {
-    if (session_id == NULL || !ready(s))
-        return;
-    if (exec_sql(s, "BEGIN IMMEDIATE", "recording a session") != 0)
-        return;
     char *title = shortened(t->prompt ? t->prompt : "", t->prompt_len, STORE_TITLE_MAX, 1);
-    int64_t now = now_unix_ms();
     sqlite3_stmt *st =
         prepare(s,
                 "INSERT INTO sessions (id, cwd, title, tool, created_ms, updated_ms, "
-                "last_status) VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'running') "
-                "ON CONFLICT (id) DO UPDATE SET updated_ms = ?5, "
-                "last_status = 'running'",
+                "last_status) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) "
+                "ON CONFLICT (id) DO UPDATE SET updated_ms = ?5, last_status = ?6",
                 "recording a session");
     if (st) {
         bind_text(st, 1, session_id);
@@ -296,9 +328,20 @@ void store_turn_session(store *s, int64_t turn, const char *session_id, const st
         bind_text(st, 3, title);
         bind_text(st, 4, t->tool);
         sqlite3_bind_int64(st, 5, now);
+        bind_text(st, 6, status);
     }
-    int rc = run(s, st, "recording a session");
     free(title);
+    return run(s, st, "recording a session");
+}
+
+static void do_session(store *s, int64_t turn, const char *session_id, const store_turn *t)
+{
+    if (session_id == NULL || !ready(s))
+        return;
+    if (exec_sql(s, "BEGIN IMMEDIATE", "recording a session") != 0)
+        return;
+    int rc = upsert_session(s, session_id, t, "running", now_unix_ms());
+    sqlite3_stmt *st;
     if (rc == 0 && turn > 0) {
         st = prepare(s, "UPDATE turns SET session_id = ? WHERE id = ?", "naming a turn's session");
         if (st) {
@@ -310,22 +353,26 @@ void store_turn_session(store *s, int64_t turn, const char *session_id, const st
     exec_sql(s, rc == 0 ? "COMMIT" : "ROLLBACK", "committing a session");
 }
 
-void store_turn_end(store *s, int64_t turn, const char *session_id, const char *status,
-                    const char *error, const char *last_message, size_t last_len, json_t *usage)
+/* The turn ended. Its session's row is created if it is not there (a
+ * session started elsewhere, or whose start could not be recorded), so the
+ * session's turns always count the turns listed under it. */
+static void do_end(store *s, int64_t turn, const store_turn *t, const char *session_id,
+                   const char *status, const char *err, const char *last, const char *use)
 {
-    if (turn <= 0 || !ready(s))
+    if (!ready(s))
         return;
     if (exec_sql(s, "BEGIN IMMEDIATE", "ending a turn") != 0)
         return;
-    char *last = last_message ? shortened(last_message, last_len, STORE_MESSAGE_MAX, 0) : NULL;
-    char *err = error ? shortened(error, strlen(error), STORE_MESSAGE_MAX, 0) : NULL;
-    char *use = usage ? json_dumps(usage, JSON_COMPACT) : NULL;
     int64_t now = now_unix_ms();
-    sqlite3_stmt *st = prepare(s,
-                               "UPDATE turns SET status = ?, error = ?, last_message = ?, "
-                               "usage = ?, finished_ms = ?, session_id = coalesce(session_id, ?) "
-                               "WHERE id = ?",
-                               "ending a turn");
+    int rc = 0;
+    sqlite3_stmt *st;
+    if (turn <= 0) /* its start was not recorded: record the whole turn now */
+        turn = do_begin(s, t);
+    st = prepare(s,
+                 "UPDATE turns SET status = ?, error = ?, last_message = ?, "
+                 "usage = ?, finished_ms = ?, session_id = coalesce(session_id, ?) "
+                 "WHERE id = ?",
+                 "ending a turn");
     if (st) {
         bind_text(st, 1, status);
         bind_text(st, 2, err);
@@ -335,7 +382,9 @@ void store_turn_end(store *s, int64_t turn, const char *session_id, const char *
         bind_text(st, 6, session_id);
         sqlite3_bind_int64(st, 7, turn);
     }
-    int rc = run(s, st, "ending a turn");
+    rc = turn > 0 ? run(s, st, "ending a turn") : (sqlite3_finalize(st), -1);
+    if (rc == 0 && session_id)
+        rc = upsert_session(s, session_id, t, status, now);
     if (rc == 0 && session_id) {
         st = prepare(s,
                      "UPDATE sessions SET updated_ms = ?, turns = turns + 1, last_status = ?, "
@@ -352,9 +401,6 @@ void store_turn_end(store *s, int64_t turn, const char *session_id, const char *
         rc = run(s, st, "ending a session's turn");
     }
     exec_sql(s, rc == 0 ? "COMMIT" : "ROLLBACK", "committing a turn");
-    free(last);
-    free(err);
-    free(use);
 }
 
 /* ---- reading ---- */
@@ -428,8 +474,11 @@ static json_t *session_row(sqlite3_stmt *st)
     json_object_set_new(row, "updated_at", iso_time(sqlite3_column_int64(st, 5)));
     json_object_set_new(row, "turns", json_integer(sqlite3_column_int64(st, 6)));
     const char *status = (const char *)sqlite3_column_text(st, 7);
-    if (status && strcmp(status, "running") == 0 && sqlite3_column_int64(st, 10) > 0 &&
-        !any_alive((const char *)sqlite3_column_text(st, 11)))
+    /* Running, but no server that runs one of its turns is alive (or its
+     * end was never recorded): interrupted. */
+    if (status && strcmp(status, "running") == 0 &&
+        (sqlite3_column_int64(st, 10) == 0 ||
+         !any_alive((const char *)sqlite3_column_text(st, 11))))
         status = "interrupted";
     json_object_set_new(row, "last_status", json_string(status ? status : "unknown"));
     json_object_set_new(row, "last_message", column_text(st, 8));
@@ -437,15 +486,16 @@ static json_t *session_row(sqlite3_stmt *st)
     return row;
 }
 
-json_t *store_sessions(store *s, const char *cwd, const char *text, unsigned limit, char **error)
+static json_t *do_sessions(store *s, const char *cwd, const char *text, unsigned limit,
+                           char **error)
 {
     if (!ready(s)) {
-        *error = xstrdup(s ? s->error : "there is no session registry");
+        *error = xasprintf("the session registry is not available: %s", s->error);
         return NULL;
     }
     sqlite3_stmt *st = NULL;
-    char *sql = xasprintf("%s WHERE (?1 IS NULL OR cwd = ?1 OR substr(cwd, 1, length(?1) + 1) = "
-                          "?1 || '/') AND (?2 IS NULL OR instr(lower(title), lower(?2)) > 0 OR "
+    char *sql = xasprintf("%s WHERE (?1 IS NULL OR cwd = ?1 OR substr(cwd, 1, length(?4)) = ?4) "
+                          "AND (?2 IS NULL OR instr(lower(title), lower(?2)) > 0 OR "
                           "instr(lower(coalesce(last_message, '')), lower(?2)) > 0) "
                           "ORDER BY updated_ms DESC, rowid DESC LIMIT ?3",
                           session_columns);
@@ -460,10 +510,14 @@ json_t *store_sessions(store *s, const char *cwd, const char *text, unsigned lim
     char *dir = cwd ? xstrdup(cwd) : NULL;
     for (size_t n = dir ? strlen(dir) : 0; n > 1 && dir[n - 1] == '/'; n--)
         dir[n - 1] = '\0';
+    /* Below it: under "DIR/" ("/" for the root). */
+    char *below = dir ? xasprintf("%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/") : NULL;
     bind_text(st, 1, dir);
     bind_text(st, 2, text);
     sqlite3_bind_int(st, 3, (int)limit);
+    bind_text(st, 4, below);
     free(dir);
+    free(below);
     json_t *rows = json_array();
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         json_array_append_new(rows, session_row(st));
@@ -498,10 +552,10 @@ static json_t *turn_row(sqlite3_stmt *st, int number)
     return row;
 }
 
-json_t *store_session_turns(store *s, const char *session_id, unsigned limit, char **error)
+static json_t *do_turns(store *s, const char *session_id, unsigned limit, char **error)
 {
     if (!ready(s)) {
-        *error = xstrdup(s ? s->error : "there is no session registry");
+        *error = xasprintf("the session registry is not available: %s", s->error);
         return NULL;
     }
     sqlite3_stmt *st = NULL;
@@ -550,4 +604,232 @@ fail:
     *error =
         xasprintf("the session registry %s cannot be read: %s", s->path, sqlite3_errmsg(s->db));
     return NULL;
+}
+
+/* ---- the queue: operations run one at a time on libuv's thread pool ---- */
+
+static void op_free(op *o)
+{
+    free(o->t.tool ? (char *)o->t.tool : NULL);
+    free((char *)o->t.cwd);
+    free((char *)o->t.prompt);
+    free((char *)o->t.transcript);
+    free(o->session_id);
+    free(o->status);
+    free(o->error);
+    free(o->last);
+    free(o->usage);
+    free(o->cwd);
+    free(o->text);
+    free(o->read_error);
+    json_decref(o->answer);
+    buf_free(&o->warnings);
+    free(o);
+}
+
+static void work(uv_work_t *w)
+{
+    op *o = w->data;
+    store *s = o->s;
+    s->cur = o;
+    int64_t turn = o->turn ? o->turn->id : 0;
+    switch (o->kind) {
+    case OP_BEGIN:
+        o->turn->id = do_begin(s, &o->t);
+        break;
+    case OP_SESSION:
+        do_session(s, turn, o->session_id, &o->t);
+        break;
+    case OP_END:
+        do_end(s, turn, &o->t, o->session_id, o->status, o->error, o->last, o->usage);
+        break;
+    case OP_SESSIONS:
+        o->answer = do_sessions(s, o->cwd, o->text, o->limit, &o->read_error);
+        break;
+    case OP_TURNS:
+        o->answer = do_turns(s, o->session_id, o->limit, &o->read_error);
+        break;
+    }
+    s->cur = NULL;
+}
+
+static void pump(store *s);
+
+static void work_done(uv_work_t *w, int status)
+{
+    op *o = w->data;
+    store *s = o->s;
+    s->running = 0;
+    if (o->warnings.len)
+        log_msg(LOG_WARNING, "%s", o->warnings.data);
+    if (o->cb) {
+        if (status != 0 && o->answer == NULL && o->read_error == NULL)
+            o->read_error = xstrdup("the session registry was not read: the server is stopping");
+        o->cb(o->ctx, o->answer, o->read_error);
+        o->answer = NULL;
+    }
+    store_turn_release(o->turn);
+    op_free(o);
+    pump(s);
+}
+
+static void pump(store *s)
+{
+    if (s->running || s->head == NULL)
+        return;
+    op *o = s->head;
+    s->head = o->next;
+    if (s->head == NULL)
+        s->tail = NULL;
+    s->queued--;
+    s->running = 1;
+    o->work.data = o;
+    if (uv_queue_work(s->loop, &o->work, work, work_done) != 0) {
+        s->running = 0; /* cannot happen with a valid loop; keep the order anyway */
+        o->read_error = xstrdup("the session registry could not be reached");
+        work_done(&o->work, UV_ECANCELED);
+    }
+}
+
+/* Queues o, or refuses it (freeing it) when the queue is full. */
+static void submit(store *s, op *o)
+{
+    if (s->queued >= STORE_QUEUE_MAX) {
+        if (s->dropped++ == 0)
+            log_msg(LOG_WARNING,
+                    "session registry %s: more than %u operations waiting; "
+                    "recording less until it catches up",
+                    s->path, STORE_QUEUE_MAX);
+        if (o->cb)
+            o->cb(o->ctx, NULL, "the session registry is busy: too many operations waiting");
+        store_turn_release(o->turn);
+        op_free(o);
+        return;
+    }
+    o->s = s;
+    if (s->tail)
+        s->tail->next = o;
+    else
+        s->head = o;
+    s->tail = o;
+    s->queued++;
+    pump(s);
+}
+
+static op *op_new(op_kind kind, store_turn_ref *turn, const store_turn *t)
+{
+    op *o = xcalloc(1, sizeof(*o));
+    o->kind = kind;
+    buf_init(&o->warnings, 16u * 1024u);
+    if (turn) {
+        turn->refs++;
+        o->turn = turn;
+    }
+    if (t) {
+        o->t.tool = t->tool ? xstrdup(t->tool) : NULL;
+        o->t.cwd = t->cwd ? xstrdup(t->cwd) : NULL;
+        o->t.prompt_len = t->prompt_len < STORE_PROMPT_MAX ? t->prompt_len : STORE_PROMPT_MAX;
+        o->t.prompt = xstrndup(t->prompt ? t->prompt : "", t->prompt ? o->t.prompt_len : 0);
+        o->t.transcript = t->transcript ? xstrdup(t->transcript) : NULL;
+    }
+    return o;
+}
+
+/* Codex accepts a thread id in any case; the registry keeps UUIDs in
+ * lower case, as codex prints them. */
+static char *session_key(const char *id)
+{
+    if (id == NULL)
+        return NULL;
+    char *k = xstrdup(id);
+    size_t n = strlen(k);
+    int uuid = n == 36;
+    for (size_t i = 0; uuid && i < n; i++)
+        uuid =
+            (i == 8 || i == 13 || i == 18 || i == 23) ? k[i] == '-' : isxdigit((unsigned char)k[i]);
+    for (size_t i = 0; uuid && i < n; i++)
+        k[i] = (char)tolower((unsigned char)k[i]);
+    return k;
+}
+
+store *store_new(uv_loop_t *loop, const char *path)
+{
+    store *s = xcalloc(1, sizeof(*s));
+    s->loop = loop;
+    s->path = xstrdup(path);
+    return s;
+}
+
+void store_close(store *s)
+{
+    if (s == NULL)
+        return;
+    /* The loop has run dry: no operation is waiting or running. */
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s->error);
+    free(s);
+}
+
+store_turn_ref *store_turn_begin(store *s, const store_turn *t)
+{
+    if (s == NULL)
+        return NULL;
+    store_turn_ref *turn = xcalloc(1, sizeof(*turn));
+    turn->refs = 1; /* the caller's */
+    submit(s, op_new(OP_BEGIN, turn, t));
+    return turn;
+}
+
+void store_turn_session(store *s, store_turn_ref *turn, const char *session_id, const store_turn *t)
+{
+    if (s == NULL || session_id == NULL)
+        return;
+    op *o = op_new(OP_SESSION, turn, t);
+    o->session_id = session_key(session_id);
+    submit(s, o);
+}
+
+void store_turn_end(store *s, store_turn_ref *turn, const store_turn *t, const char *session_id,
+                    const char *status, const char *error, const char *last_message,
+                    size_t last_len, json_t *usage)
+{
+    if (s == NULL)
+        return;
+    op *o = op_new(OP_END, turn, t);
+    o->session_id = session_key(session_id);
+    o->status = xstrdup(status);
+    o->error = error ? shortened(error, strlen(error), STORE_MESSAGE_MAX, 0) : NULL;
+    o->last = last_message ? shortened(last_message, last_len, STORE_MESSAGE_MAX, 0) : NULL;
+    o->usage = usage ? json_dumps(usage, JSON_COMPACT) : NULL;
+    submit(s, o);
+}
+
+void store_turn_release(store_turn_ref *turn)
+{
+    if (turn && --turn->refs == 0)
+        free(turn);
+}
+
+void store_sessions(store *s, const char *cwd, const char *text, unsigned limit, store_read_cb cb,
+                    void *ctx)
+{
+    op *o = op_new(OP_SESSIONS, NULL, NULL);
+    o->cwd = cwd ? xstrdup(cwd) : NULL;
+    o->text = text ? xstrdup(text) : NULL;
+    o->limit = limit;
+    o->cb = cb;
+    o->ctx = ctx;
+    submit(s, o);
+}
+
+void store_session_turns(store *s, const char *session_id, unsigned limit, store_read_cb cb,
+                         void *ctx)
+{
+    op *o = op_new(OP_TURNS, NULL, NULL);
+    o->session_id = xstrdup(session_id);
+    o->limit = limit;
+    o->cb = cb;
+    o->ctx = ctx;
+    submit(s, o);
 }

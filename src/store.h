@@ -4,30 +4,30 @@
  * (one per client window) share it. The schema has a version
  * (PRAGMA user_version) and is brought up to date by the migrations in
  * store.c when it is opened; later versions add to it.
- * A registry that cannot be opened or written never fails a call: each
- * failure is logged and the call goes on without history (every function
- * below does nothing, or returns 0, when the registry cannot be used; s
- * may be NULL). Only this
- * module speaks SQL. Calls are synchronous; each is one short transaction.
- * Ownership: store_open creates, store_close frees; results are new
- * references the caller owns. */
+ *
+ * Nothing here blocks the event loop: every operation is queued (at most
+ * STORE_QUEUE_MAX) and run on libuv's thread pool, one at a time, in the
+ * order asked, so a registry another process holds locked delays only the
+ * registry. The database is opened by the first operation (a client's
+ * health check that runs no call touches no file), and again at most every
+ * STORE_RETRY_MS after a failure. A registry that cannot be opened or
+ * written never fails a call: the failure is logged and the call goes on
+ * without history. Only this module speaks SQL.
+ *
+ * Ownership: store_new creates, store_close frees once the loop has run
+ * dry; a store_turn_ref is the caller's until store_turn_release. */
 #ifndef CODEXMCP_STORE_H
 #define CODEXMCP_STORE_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 typedef struct store store;
+typedef struct store_turn_ref store_turn_ref;
 
-/* The registry at path. Nothing is opened until it is first used, so a
- * server that runs no call (a client's health check) touches no file:
- * then its directory is made (0700) and the database opened, created and
- * migrated, once. */
-store *store_new(const char *path);
-/* NULL when the registry can be used, else why not (opens it if it was
- * not yet tried; the string lives as long as s). */
-const char *store_error(store *s);
+store *store_new(uv_loop_t *loop, const char *path);
 void store_close(store *s);
 
 typedef struct {
@@ -38,24 +38,35 @@ typedef struct {
     const char *transcript; /* or NULL */
 } store_turn;
 
-/* A turn started: returns its id, or 0 when it could not be recorded. */
-int64_t store_turn_begin(store *s, const store_turn *t);
+/* Every function below copies what it needs, and does nothing (returning
+ * NULL) when s is NULL. */
+
+/* A turn started. */
+store_turn_ref *store_turn_begin(store *s, const store_turn *t);
 /* Codex named the turn's session (thread.started): records the session,
  * new or known. */
-void store_turn_session(store *s, int64_t turn, const char *session_id, const store_turn *t);
+void store_turn_session(store *s, store_turn_ref *turn, const char *session_id,
+                        const store_turn *t);
 /* The turn ended with `status` (completed, failed, cancelled, timed_out);
- * error, last_message (length last_len) and usage (codex's cumulative
- * usage of the session) may be NULL. */
-void store_turn_end(store *s, int64_t turn, const char *session_id, const char *status,
-                    const char *error, const char *last_message, size_t last_len, json_t *usage);
+ * error, last_message (last_len bytes) and usage (codex's cumulative usage
+ * of the session) may be NULL. The session's row is created if it is not
+ * there, and the turn too if its start was not recorded. */
+void store_turn_end(store *s, store_turn_ref *turn, const store_turn *t, const char *session_id,
+                    const char *status, const char *error, const char *last_message,
+                    size_t last_len, json_t *usage);
+void store_turn_release(store_turn_ref *turn);
 
+/* Reads answer through cb on the loop: `answer` (the callee's) or NULL with
+ * `error`. */
+typedef void (*store_read_cb)(void *ctx, json_t *answer, const char *error);
 /* Sessions newest first: those whose cwd is `cwd` or below it (NULL: any),
- * whose title or last message holds `text` (NULL: any, case-insensitive in
- * ASCII), at most `limit`. An array, or NULL with *error set. */
-json_t *store_sessions(store *s, const char *cwd, const char *text, unsigned limit, char **error);
+ * whose title or last message holds `text` (NULL: any; ASCII letters in any
+ * case), at most `limit`: an array. */
+void store_sessions(store *s, const char *cwd, const char *text, unsigned limit, store_read_cb cb,
+                    void *ctx);
 /* One session and its newest `limit` turns, oldest first:
- * {"session":{…},"turns":[…]}; JSON null when there is no such session;
- * NULL with *error set when the registry cannot be read. */
-json_t *store_session_turns(store *s, const char *session_id, unsigned limit, char **error);
+ * {"session":{…},"turns":[…]}, or JSON null when there is no such session. */
+void store_session_turns(store *s, const char *session_id, unsigned limit, store_read_cb cb,
+                         void *ctx);
 
 #endif

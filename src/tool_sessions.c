@@ -64,19 +64,72 @@ static int opt_string(mcp_call *call, json_t *args, const char *name, const char
 }
 
 /* Drops the oldest rows of `key` (the last of sessions, newest first; the
- * first of turns, oldest first) until the result fits its budget. */
+ * first of turns, oldest first) until the result fits its budget. Each row
+ * is measured once: a row costs its characters and a comma. */
 static void fit(json_t *obj, const char *key, size_t max, int oldest_first)
 {
+    size_t total = budget_chars(obj);
+    if (total <= max)
+        return;
     json_t *rows = json_object_get(obj, key);
-    size_t total = json_array_size(rows), dropped = 0;
-    while (json_array_size(rows) > 0 && budget_chars(obj) > max) {
-        json_array_remove(rows, oldest_first ? 0 : json_array_size(rows) - 1);
+    size_t n = json_array_size(rows), dropped = 0;
+    /* Room for the note, whose numbers are not known yet. */
+    size_t note = 200 + strlen(key);
+    while (dropped < n && total + note > max) {
+        json_t *row = json_array_get(rows, oldest_first ? dropped : n - 1 - dropped);
+        total -= budget_chars(row) + (n - dropped > 1);
         dropped++;
-        json_object_set_new(obj, "trimmed",
-                            json_sprintf("%zu of %zu %s left out to fit the result budget of %zu "
-                                         "characters; ask with a smaller limit or a filter",
-                                         dropped, total, key, max));
     }
+    for (size_t i = 0; i < dropped; i++)
+        json_array_remove(rows, oldest_first ? 0 : json_array_size(rows) - 1);
+    json_object_set_new(obj, "trimmed",
+                        json_sprintf("%zu of %zu %s left out to fit the result budget of %zu "
+                                     "characters; ask with a smaller limit or a filter",
+                                     dropped, n, key, max));
+}
+
+/* A read in progress: the registry answers on the loop. */
+typedef struct {
+    mcp_call *call;
+    char *session_id;
+} reading;
+
+static void got_turns(void *ctx_, json_t *found, const char *error)
+{
+    reading *r = ctx_;
+    mcp_call *call = r->call;
+    if (found == NULL) {
+        fail(call, xstrdup(error));
+    } else if (json_is_null(found)) {
+        char *shown = one_line(r->session_id, NAME_SHOWN_MAX);
+        fail(call, xasprintf("no session %s in the registry of this state directory (codex may "
+                             "still know it: the codex tool can resume it)",
+                             shown));
+        free(shown);
+    } else {
+        json_t *obj =
+            json_pack("{s:b, s:O, s:O}", "success", 1, "session", json_object_get(found, "session"),
+                      "turns", json_object_get(found, "turns"));
+        fit(obj, "turns", jobs_result_budget(ctx.jobs, call, 0), 1);
+        mcp_call_finish(call, codex_result_wrap(obj, 0, mcp_call_structured(call)));
+    }
+    json_decref(found);
+    free(r->session_id);
+    free(r);
+}
+
+static void got_sessions(void *ctx_, json_t *rows, const char *error)
+{
+    reading *r = ctx_;
+    mcp_call *call = r->call;
+    if (rows == NULL) {
+        fail(call, xstrdup(error));
+    } else {
+        json_t *obj = json_pack("{s:b, s:o}", "success", 1, "sessions", rows);
+        fit(obj, "sessions", jobs_result_budget(ctx.jobs, call, 0), 0);
+        mcp_call_finish(call, codex_result_wrap(obj, 0, mcp_call_structured(call)));
+    }
+    free(r);
 }
 
 static void start(void *unused, mcp_call *call, json_t *args)
@@ -113,44 +166,22 @@ static void start(void *unused, mcp_call *call, json_t *args)
         }
         limit = (unsigned)json_integer_value(l);
     }
-    const char *why = ctx.store ? store_error(ctx.store) : ctx.why;
-    if (why) {
-        fail(call, xasprintf("the session registry is not available: %s", why));
+    if (ctx.store == NULL) {
+        fail(call, xasprintf("the session registry is not available: %s", ctx.why));
         return;
     }
-    char *error = NULL;
-    json_t *obj;
+    reading *r = xcalloc(1, sizeof(*r));
+    r->call = call;
     if (session) {
-        json_t *found = store_session_turns(ctx.store, session, limit, &error);
-        if (found == NULL) {
-            fail(call, error);
-            return;
-        }
-        if (json_is_null(found)) {
-            fail(call, xasprintf("no session %s in the registry of this state directory (codex "
-                                 "may still know it: the codex tool can resume it)",
-                                 session));
-            return;
-        }
-        obj =
-            json_pack("{s:b, s:O, s:O}", "success", 1, "session", json_object_get(found, "session"),
-                      "turns", json_object_get(found, "turns"));
-        json_decref(found);
-        fit(obj, "turns", jobs_result_budget(ctx.jobs, call, 0), 1);
+        r->session_id = xstrdup(session);
+        store_session_turns(ctx.store, session, limit, got_turns, r);
     } else {
         /* A cd is compared as the path it resolves to, as calls record it. */
         char resolved[PATH_MAX];
         if (cd && realpath(cd, resolved) != NULL)
             cd = resolved;
-        json_t *rows = store_sessions(ctx.store, cd, query, limit, &error);
-        if (rows == NULL) {
-            fail(call, error);
-            return;
-        }
-        obj = json_pack("{s:b, s:o}", "success", 1, "sessions", rows);
-        fit(obj, "sessions", jobs_result_budget(ctx.jobs, call, 0), 0);
+        store_sessions(ctx.store, cd, query, limit, got_sessions, r);
     }
-    mcp_call_finish(call, codex_result_wrap(obj, 0, mcp_call_structured(call)));
 }
 
 static const char output_schema_json[] =

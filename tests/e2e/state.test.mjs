@@ -4,6 +4,7 @@
 // mid-call need the fake codex (fixtures/fake-codex.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -274,6 +275,75 @@ test('registry: a server killed with SIGKILL mid-call leaves a readable database
   }
 });
 
+/** Another process holding the registry's write lock until release(). */
+function lockRegistry(db) {
+  const cli = spawn('sqlite3', [db], { stdio: ['pipe', 'ignore', 'pipe'] });
+  cli.stdin.write('BEGIN IMMEDIATE;\nINSERT INTO turns (tool, cwd, prompt, status, server_pid, started_ms) VALUES (\'x\', \'/\', \'lock\', \'failed\', 1, 0);\n');
+  return {
+    release: () => new Promise((resolve) => {
+      cli.on('exit', resolve);
+      cli.stdin.end('ROLLBACK;\n');
+    }),
+  };
+}
+
+test('registry: held locked by another process, it neither holds up a call nor loses its record', T, async () => {
+  const stateDir = tree.dir('state');
+  const cd = tree.dir('proj');
+  // A first server makes the registry.
+  const first = await fakeServer(stateDir);
+  await call(first.client, 'codex', { PROMPT: 'make the registry', cd });
+  await first.close();
+  const lock = lockRegistry(path.join(stateDir, 'codexmcp.sqlite'));
+  await new Promise((r) => setTimeout(r, 200));
+  const s = await fakeServer(stateDir);
+  try {
+    // The call is answered while the registry is still locked: its records
+    // wait on the registry's worker, not the call (nor the event loop).
+    const { obj } = await call(s.client, 'codex', { PROMPT: 'while locked', cd });
+    assert.equal(obj.success, true);
+    await withTimeout(s.client.ping(), 5000, 'ping while locked');
+    await lock.release();
+    // Released within the busy timeout: nothing was lost.
+    const polled = await pollUntil(async () => {
+      const { obj: l } = await call(s.client, 'codex_sessions', { query: 'while locked' });
+      return l.sessions?.[0]?.last_status === 'completed' ? l.sessions[0] : null;
+    }, 10000, 100);
+    assert.ok(polled.ok, 'the locked call was recorded once the lock was gone');
+    assert.equal(polled.value.turns, 1);
+    const t = await call(s.client, 'codex_sessions', { SESSION_ID: polled.value.SESSION_ID });
+    assert.deepEqual(t.obj.turns.map((x) => x.status), ['completed']);
+  } finally {
+    await s.close();
+  }
+});
+
+test('registry: cd "/" lists every session; a resume codex could not run is counted with its turn', T, async () => {
+  const stateDir = tree.dir('state');
+  const cd = tree.dir('proj');
+  const ok = await fakeServer(stateDir);
+  const broken = await connectSdk(['--codex', FAKE_CODEX, '--state-dir', stateDir], { ...process.env, FAKE_CODEX_MODE: 'noevents' });
+  try {
+    await call(ok.client, 'codex', { PROMPT: 'rooted', cd });
+    let { obj } = await call(ok.client, 'codex_sessions', { cd: '/' });
+    assert.equal(obj.sessions.length, 1);
+    ({ obj } = await call(ok.client, 'codex_sessions', { cd: cd + '/' }));
+    assert.equal(obj.sessions.length, 1);
+    // A resume that fails before codex names the session (it exits at once).
+    const id = '01A20C97-AAAA-7000-8000-00000000ABCD';
+    const r = await call(broken.client, 'codex', { PROMPT: 'continue please', cd, SESSION_ID: id });
+    assert.equal(r.obj.success, false);
+    const got = await call(ok.client, 'codex_sessions', { SESSION_ID: id });
+    assert.equal(got.obj.session.SESSION_ID, id.toLowerCase(), 'kept in the case codex prints');
+    assert.equal(got.obj.session.turns, got.obj.turns.length);
+    assert.equal(got.obj.turns[0].status, 'failed');
+    assert.equal(got.obj.session.last_status, 'failed');
+  } finally {
+    await ok.close();
+    await broken.close();
+  }
+});
+
 test('registry: an unwritable state directory or a corrupt database never fails a codex call', T, async () => {
   const cd = tree.dir('proj');
   // A state directory under a regular file cannot be created.
@@ -341,5 +411,6 @@ test('prompts: listed and fetched through the SDK client', T, async () => {
     assert.match(review.messages[0].content.text, /codex_review/);
     await assert.rejects(client.getPrompt({ name: 'plan-with-codex', arguments: {} }), /-32602.*requirement/s);
     await assert.rejects(client.getPrompt({ name: 'no-such-prompt' }), /-32602.*unknown prompt/s);
+    await assert.rejects(client.getPrompt({ name: 'plan-with-codex', arguments: { requirement: 'abc\u0000 hidden' } }), /-32602.*NUL/s);
   });
 });
