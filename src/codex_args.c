@@ -222,7 +222,9 @@ static int get_enum(json_t *args, const char *name, const char *const *values, c
             buf_append(&b, ", ", 2);
         buf_append(&b, values[i], strlen(values[i]));
     }
-    char *msg = xasprintf("%s must be one of %s (got \"%s\")", name, b.data, *out);
+    char *shown = one_line(*out, NAME_SHOWN_MAX);
+    char *msg = xasprintf("%s must be one of %s (got \"%s\")", name, b.data, shown);
+    free(shown);
     buf_free(&b);
     return fail(error, msg);
 }
@@ -292,7 +294,9 @@ static int get_cd(json_t *args, codex_request *req, char **error)
     struct stat st;
     char resolved[PATH_MAX];
     if (stat(cd, &st) != 0 || !S_ISDIR(st.st_mode) || realpath(cd, resolved) == NULL) {
-        fail(error, xasprintf("cd \"%s\" is not an existing directory", cd));
+        char *shown = one_line(cd, PATH_SHOWN_MAX);
+        fail(error, xasprintf("cd \"%s\" is not an existing directory", shown));
+        free(shown);
         free(cd);
         return -1;
     }

@@ -124,6 +124,9 @@
 /* A name or key the client sent, shown in an error message: at most this
  * many bytes, on one line. */
 #define NAME_SHOWN_MAX 80u
+/* A path the client sent, shown in an error message (a real one is at most
+ * PATH_MAX, 4096 bytes; this is enough to recognise it). */
+#define PATH_SHOWN_MAX 1024u
 
 /* Size of each read from stdin when it is a regular file. */
 #define FILE_READ_CHUNK (64u * 1024u)

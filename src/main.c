@@ -394,6 +394,16 @@ int main(int argc, char **argv)
     }
     cfg.codex = codex;
     char *state_dir = state_opt ? xstrdup(state_opt) : state_dir_default();
+    if (state_dir && state_dir[0] != '/') {
+        /* Paths in results and the registry must mean the same thing to a
+         * client and to a server started elsewhere. */
+        char cwd[4096];
+        if (getcwd(cwd, sizeof(cwd)) != NULL) {
+            char *abs = xasprintf("%s/%s", cwd, state_dir);
+            free(state_dir);
+            state_dir = abs;
+        }
+    }
 
     /* A client that goes away must give EPIPE, not kill us mid-cleanup. */
     signal(SIGPIPE, SIG_IGN);

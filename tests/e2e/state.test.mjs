@@ -393,6 +393,28 @@ test('state directory: CODEXMCP_STATE_DIR, then XDG_STATE_HOME, then ~/.local/st
   }
 });
 
+test('state directory: a relative one is made absolute; errors echo a bounded part of a huge value', T, async () => {
+  const cd = tree.dir('proj');
+  const rel = path.join('..', '..', 'build', `rel-state-${process.pid}`);
+  const want = path.resolve(process.cwd(), rel);
+  const s = await connectSdk(['--codex', FAKE_CODEX, '--state-dir', rel], { ...process.env, FAKE_CODEX_MODE: 'ok' }, { name: 'codex-mcp-client' });
+  try {
+    const { obj } = await call(s.client, 'codex', { PROMPT: 'where', cd });
+    assert.ok(obj.transcript.startsWith(want + '/transcripts/'), `${obj.transcript} not under ${want}`);
+    const huge = 'x'.repeat(200000);
+    for (const args of [{ PROMPT: 'p', cd, sandbox: huge }, { PROMPT: 'p', cd: '/nonexistent/' + huge }, { PROMPT: 'p', cd, reasoning_effort: huge }]) {
+      const r = await call(s.client, 'codex', args);
+      assert.equal(r.obj.success, false);
+      assert.ok(r.text.length < 3000, `${r.text.length} characters`);
+    }
+    const r = await call(s.client, 'codex_sessions', { SESSION_ID: huge });
+    assert.ok(r.text.length < 3000, `${r.text.length} characters`);
+  } finally {
+    await s.close();
+    fs.rmSync(want, { recursive: true, force: true });
+  }
+});
+
 // ---- prompts ----
 
 test('prompts: listed and fetched through the SDK client', T, async () => {
