@@ -216,6 +216,36 @@ enum {
     OPT_STATE_DIR,
 };
 
+/* path made absolute (against the working directory) and without ".",
+ * ".." or repeated slashes, by its text alone (it need not exist yet). */
+static char *absolute_path(const char *path)
+{
+    char cwd[4096];
+    char *full = path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL
+                     ? xstrdup(path)
+                     : xasprintf("%s/%s", cwd, path);
+    char *out = xmalloc(strlen(full) + 2);
+    size_t n = 0;
+    for (char *part = strtok(full, "/"); part; part = strtok(NULL, "/")) {
+        if (strcmp(part, ".") == 0)
+            continue;
+        if (strcmp(part, "..") == 0) {
+            while (n > 0 && out[--n] != '/')
+                ;
+            continue;
+        }
+        out[n++] = '/';
+        size_t len = strlen(part);
+        memcpy(out + n, part, len);
+        n += len;
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = '\0';
+    free(full);
+    return out;
+}
+
 /* --state-dir, $CODEXMCP_STATE_DIR, $XDG_STATE_HOME/codexmcp (absolute
  * only, as the XDG spec says), ~/.local/state/codexmcp; NULL without any. */
 static char *state_dir_default(void)
@@ -394,15 +424,12 @@ int main(int argc, char **argv)
     }
     cfg.codex = codex;
     char *state_dir = state_opt ? xstrdup(state_opt) : state_dir_default();
-    if (state_dir && state_dir[0] != '/') {
+    if (state_dir) {
         /* Paths in results and the registry must mean the same thing to a
          * client and to a server started elsewhere. */
-        char cwd[4096];
-        if (getcwd(cwd, sizeof(cwd)) != NULL) {
-            char *abs = xasprintf("%s/%s", cwd, state_dir);
-            free(state_dir);
-            state_dir = abs;
-        }
+        char *abs = absolute_path(state_dir);
+        free(state_dir);
+        state_dir = abs;
     }
 
     /* A client that goes away must give EPIPE, not kill us mid-cleanup. */
