@@ -98,18 +98,26 @@ test-asan: deps
 demo: deps all
 	node demo/demo.mjs
 
-## make fuzz: the libFuzzer target over request lines and codex lines, FUZZ_SECONDS (default 60)
+## make fuzz: the libFuzzer targets, FUZZ_SECONDS each (default 60): fuzz_input (request lines
+## and codex lines) and fuzz_budget (results into the budget)
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := input budget
 fuzz: deps need-pkgs
-	@mkdir -p build-fuzz/corpus
-	clang $(WARN) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined $(PKG_CFLAGS) -iquote src fuzz/fuzz_input.c $(LIB_SRCS) \
-	    $(PKG_LIBS) -o build-fuzz/fuzz_input
-	@build-fuzz/fuzz_input -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 -print_final_stats=1 \
-	    -artifact_prefix=build-fuzz/ build-fuzz/corpus fuzz/corpus >build-fuzz/fuzz.log 2>&1; \
-	    rc=$$?; tail -n 4 build-fuzz/fuzz.log; \
-	    if [ $$rc -ne 0 ]; then grep -A30 -E 'ERROR|runtime error|timeout' build-fuzz/fuzz.log; echo "fuzz: crash (see build-fuzz/)"; fi; \
-	    exit $$rc
+	@mkdir -p build-fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    corpus=fuzz/corpus; [ $$t = input ] || corpus=fuzz/corpus-$$t; \
+	    mkdir -p build-fuzz/corpus-$$t; \
+	    echo "clang … fuzz/fuzz_$$t.c -o build-fuzz/fuzz_$$t"; \
+	    clang $(WARN) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer,address,undefined \
+	        -fno-sanitize-recover=undefined $(PKG_CFLAGS) -iquote src fuzz/fuzz_$$t.c $(LIB_SRCS) \
+	        $(PKG_LIBS) -o build-fuzz/fuzz_$$t; \
+	    rc=0; build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 \
+	        -print_final_stats=1 -artifact_prefix=build-fuzz/$$t- build-fuzz/corpus-$$t $$corpus \
+	        >build-fuzz/fuzz_$$t.log 2>&1 || rc=$$?; \
+	    echo "fuzz_$$t:"; tail -n 4 build-fuzz/fuzz_$$t.log; \
+	    if [ $$rc -ne 0 ]; then grep -A30 -E 'ERROR|runtime error|timeout' build-fuzz/fuzz_$$t.log; \
+	        echo "fuzz: fuzz_$$t crashed (see build-fuzz/)"; exit $$rc; fi; \
+	done
 
 ## make bench: call latency next to codex exec, cost per call, start-up time and memory, memory when the client stops reading
 bench: deps all
