@@ -221,9 +221,8 @@ enum {
 static char *absolute_path(const char *path)
 {
     char cwd[4096];
-    char *full = path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL
-                     ? xstrdup(path)
-                     : xasprintf("%s/%s", cwd, path);
+    char *full = path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL ? xstrdup(path)
+                                                                    : xasprintf("%s/%s", cwd, path);
     char *out = xmalloc(strlen(full) + 2);
     size_t n = 0;
     for (char *part = strtok(full, "/"); part; part = strtok(NULL, "/")) {

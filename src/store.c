@@ -447,7 +447,8 @@ static const char *session_columns =
     "SELECT id, cwd, title, tool, created_ms, updated_ms, turns, last_status, last_message, "
     "usage, (SELECT count(*) FROM turns t WHERE t.session_id = s.id AND t.status = 'running'), "
     "(SELECT group_concat(server_pid) FROM turns t WHERE t.session_id = s.id AND "
-    "t.status = 'running') FROM sessions s ";
+    "t.status = 'running'), (SELECT transcript FROM turns t WHERE t.session_id = s.id "
+    "ORDER BY id DESC LIMIT 1) FROM sessions s ";
 
 static int any_alive(const char *pids)
 {
@@ -483,6 +484,7 @@ static json_t *session_row(sqlite3_stmt *st)
     json_object_set_new(row, "last_status", json_string(status ? status : "unknown"));
     json_object_set_new(row, "last_message", column_text(st, 8));
     json_object_set_new(row, "usage", column_json(st, 9));
+    json_object_set_new(row, "transcript", column_text(st, 12)); /* of its latest turn */
     return row;
 }
 

@@ -208,7 +208,7 @@ static tool_def sessions_tool = {
         "by cd (the project directory) or query (text in the title or last message). With "
         "SESSION_ID, show that session's turns: prompt, status, last message, usage and "
         "transcript file. Each session has: SESSION_ID, cwd, title, created_at, updated_at, "
-        "turns, last_status, last_message, usage.",
+        "turns, last_status, last_message, usage, transcript (of its latest turn).",
     .input_schema = input_schema,
     .output_schema = output_schema,
     .annotations = annotations,

@@ -178,8 +178,8 @@ function expectedReview(repo) {
 
 // ---- (a) reviews through the real codex -----------------------------------------
 
-test('uncommitted: success, SESSION_ID, the review text, transcript; the diff of the change reached the model', T, () =>
-  withServer(async ({ call, stateDir }) => {
+test('uncommitted: success, SESSION_ID, the review text, transcript, registry entry; the diff of the change reached the model', T, () =>
+  withServer(async ({ call, client, stateDir }) => {
     const repo = makeRepo();
     const { obj } = await call({ cd: repo.dir, uncommitted: true });
     assertOk(obj, 'uncommitted review');
@@ -194,6 +194,16 @@ test('uncommitted: success, SESSION_ID, the review text, transcript; the diff of
     assert.equal(lines[0].type, 'codexmcp.call');
     assert.ok(lines.some((l) => l.type === 'thread.started' && l.thread_id === obj.SESSION_ID), 'thread.started in the transcript');
     assert.ok(lines.some((l) => l.type === 'turn.completed'), 'turn.completed in the transcript');
+
+    // The registry: a session of the codex_review tool, titled by its target.
+    const listed = await client.callTool({ name: 'codex_sessions', arguments: {} });
+    const sessions = JSON.parse(listed.content[0].text).sessions;
+    assert.equal(sessions.length, 1);
+    assert.equal(sessions[0].SESSION_ID, obj.SESSION_ID);
+    assert.equal(sessions[0].tool, 'codex_review');
+    assert.equal(sessions[0].title, 'review: the uncommitted changes');
+    assert.equal(sessions[0].last_status, 'completed');
+    assert.equal(sessions[0].transcript, obj.transcript);
 
     // What the model saw: codex's --uncommitted prompt, in the read-only
     // sandbox, and (in the output of the git command it ran) the change.
