@@ -34,8 +34,9 @@ size_t budget_chars(const json_t *v);
  * characters. `transcript` is the path of the file holding everything, or
  * NULL when there is none (the marks then say the text is not kept).
  * Returns 0 when it fits (cut or not), -1 when even the fully cut result
- * is longer (its fixed fields alone are over max_chars). *report, if not
- * NULL, says what was cut. */
+ * is longer: its fixed fields, the `trimmed` note and the marks are over
+ * max_chars (a few hundred characters with an ordinary transcript path;
+ * never at BUDGET_MIN_CHARS). *report, if not NULL, says what was cut. */
 int budget_trim(json_t *result, size_t max_chars, const char *transcript, budget_report *report);
 
 /* v, or a copy of it in which every string longer than `keep` characters

@@ -11,6 +11,7 @@
 #include "budget.h"
 #include "jsonrpc.h"
 #include "limits.h"
+#include "log.h"
 #include "util.h"
 
 static const char *const sandboxes[] = {"read-only", "workspace-write", "danger-full-access", NULL};
@@ -714,7 +715,10 @@ json_t *codex_result_build(const events_state *st, const char *error, const code
         json_object_set_new(obj, "transcript", json_string(clean));
         free(clean);
     }
-    if (o->max_chars > 0)
-        budget_trim(obj, o->max_chars, o->transcript, NULL);
+    budget_report r;
+    if (o->max_chars > 0 && budget_trim(obj, o->max_chars, o->transcript, &r) != 0)
+        log_msg(LOG_WARNING,
+                "a result cut as far as it goes is %zu characters, over its budget of %zu", r.after,
+                o->max_chars);
     return codex_result_wrap(obj, !ok, o->structured);
 }

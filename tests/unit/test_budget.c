@@ -1314,7 +1314,7 @@ static void test_utf8_sweep(void **state)
     json_object_set_new(orig, "warnings", json_pack("[s]", eacute));
     size_t before = ref_chars(orig);
     assert_true(before > 20000);
-    sweep(orig, 1000, before + 10, 13, PATH);
+    sweep(orig, 1000, before + 10, 29, PATH);
     sweep(orig, 1001, before, 97, NULL);
     free(emoji);
     free(euro);
@@ -1346,7 +1346,7 @@ static void test_escapes_sweep(void **state)
     json_t *res = trim_check(orig, before, before - 12000, PATH, 0, &rep);
     assert_true(rep.strings >= 1);
     json_decref(res);
-    sweep(orig, 1000, before + 10, 211, PATH);
+    sweep(orig, 1000, before + 10, 307, PATH);
     sweep(orig, 1003, before, 503, NULL);
     free(ctl);
     free(quotes);
@@ -1369,7 +1369,7 @@ static void test_tricky_transcript(void **state)
                           command("item.completed", 7, "seq 1 5000", json_stringn(seq, len)));
     free(seq);
     size_t before = ref_chars(orig);
-    sweep(orig, 1000, before + 10, 251, tr);
+    sweep(orig, 1000, before + 10, 401, tr);
     json_decref(orig);
 }
 
@@ -1387,7 +1387,7 @@ static void test_odd_shapes(void **state)
                                   big));
     json_object_set_new(orig, "warnings", json_pack("[s, i, s]", big, 5, "w"));
     size_t before = ref_chars(orig);
-    sweep(orig, 1000, before + 10, 331, PATH);
+    sweep(orig, 1000, before + 10, 499, PATH);
     free(big);
     json_decref(orig);
 }
@@ -1451,7 +1451,7 @@ static void test_big_result(void **state)
     json_decref(trim_check(orig, before, before, PATH, 0, NULL));
     /* closely near the floor, where every character counts, then up to 200,000 */
     int k = 0;
-    for (size_t max = 1000; max <= 200000; max += max < 3000 ? dense(211) : dense(4999), k++) {
+    for (size_t max = 1000; max <= 200000; max += max < 3000 ? dense(307) : dense(7919), k++) {
         const char *tr = k % 5 == 4 ? NULL : PATH;
         budget_report rep;
         json_t *res = trim_check(orig, before, max, tr, 0, &rep);
