@@ -154,6 +154,10 @@ test('registry: sessions are listed after a restart, filtered, with their turns;
       ({ obj } = await call(client, 'codex', { PROMPT: 'beta work [[reply:beta answer]]', cd: other }));
       assert.equal(obj.success, true);
     });
+    // The registry and its WAL files are the owner's alone.
+    for (const f of fs.readdirSync(stateDir).filter((n) => n.startsWith('codexmcp.sqlite'))) {
+      assert.equal(fs.statSync(path.join(stateDir, f)).mode & 0o777, 0o600, f);
+    }
     // A new server process, the same state directory.
     await withServer({ stateDir, home }, async (client) => {
       let { obj, res } = await call(client, 'codex_sessions', {});
