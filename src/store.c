@@ -612,7 +612,7 @@ fail:
 
 static void op_free(op *o)
 {
-    free(o->t.tool ? (char *)o->t.tool : NULL);
+    free((char *)o->t.tool);
     free((char *)o->t.cwd);
     free((char *)o->t.prompt);
     free((char *)o->t.transcript);
