@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <wctype.h>
 
 #include "limits.h"
 #include "log.h"
@@ -171,6 +173,60 @@ fail:
     return -1;
 }
 
+/* fold(text): text in lower case, every letter Unicode knows a lower case
+ * of (SQLite's lower() knows only ASCII), so a query finds "Überprüfe"
+ * as "überprüfe". Without a UTF-8 locale, ASCII letters only. */
+static void fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *in = sqlite3_value_text(argv[0]);
+    if (in == NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    static locale_t utf8;
+    static int tried;
+    if (!tried) { /* on the registry's worker, one operation at a time */
+        tried = 1;
+        utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    }
+    size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+    char *out = xmalloc(n * 2 + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char b = in[i];
+        size_t len = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+        if (len > n - i || (len > 1 && (b & 0xc0) != 0xc0))
+            len = 1; /* not UTF-8: kept as it is */
+        uint32_t cp = len == 1 ? b : b & (0xff >> (len + 1));
+        for (size_t j = 1; j < len; j++)
+            cp = cp << 6 | (in[i + j] & 0x3f);
+        uint32_t lo = cp < 0x80                        ? (uint32_t)tolower((int)cp)
+                      : utf8 != (locale_t)0 && len > 1 ? (uint32_t)towlower_l((wint_t)cp, utf8)
+                                                       : cp;
+        if (len == 1) {
+            out[k++] = (char)lo;
+        } else if (lo == cp) {
+            memcpy(out + k, in + i, len);
+            k += len;
+        } else if (lo < 0x800) {
+            out[k++] = (char)(0xc0 | lo >> 6);
+            out[k++] = (char)(0x80 | (lo & 0x3f));
+        } else if (lo < 0x10000) {
+            out[k++] = (char)(0xe0 | lo >> 12);
+            out[k++] = (char)(0x80 | (lo >> 6 & 0x3f));
+            out[k++] = (char)(0x80 | (lo & 0x3f));
+        } else {
+            out[k++] = (char)(0xf0 | lo >> 18);
+            out[k++] = (char)(0x80 | (lo >> 12 & 0x3f));
+            out[k++] = (char)(0x80 | (lo >> 6 & 0x3f));
+            out[k++] = (char)(0x80 | (lo & 0x3f));
+        }
+        i += len;
+    }
+    sqlite3_result_text(ctx, out, (int)k, free);
+}
+
 /* Opens, creates and migrates the database: 0, or -1 with *error set. */
 static int store_open(store *s, char **error)
 {
@@ -199,6 +255,8 @@ static int store_open(store *s, char **error)
         return -1;
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    sqlite3_create_function(s->db, "fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fold, NULL,
+                            NULL);
     /* WAL: readers never wait for the writer, and a process killed
      * mid-write leaves the last committed state. */
     if (exec_sql(s, "PRAGMA journal_mode = WAL", "switching to WAL") != 0 ||
@@ -497,8 +555,8 @@ static json_t *do_sessions(store *s, const char *cwd, const char *text, unsigned
     }
     sqlite3_stmt *st = NULL;
     char *sql = xasprintf("%s WHERE (?1 IS NULL OR cwd = ?1 OR substr(cwd, 1, length(?4)) = ?4) "
-                          "AND (?2 IS NULL OR instr(lower(title), lower(?2)) > 0 OR "
-                          "instr(lower(coalesce(last_message, '')), lower(?2)) > 0) "
+                          "AND (?2 IS NULL OR instr(fold(title), fold(?2)) > 0 OR "
+                          "instr(fold(coalesce(last_message, '')), fold(?2)) > 0) "
                           "ORDER BY updated_ms DESC, rowid DESC LIMIT ?3",
                           session_columns);
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);

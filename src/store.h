@@ -60,8 +60,8 @@ void store_turn_release(store_turn_ref *turn);
  * `error`. */
 typedef void (*store_read_cb)(void *ctx, json_t *answer, const char *error);
 /* Sessions newest first: those whose cwd is `cwd` or below it (NULL: any),
- * whose title or last message holds `text` (NULL: any; ASCII letters in any
- * case), at most `limit`: an array. */
+ * whose title or last message holds `text` (NULL: any; letters in any case),
+ * at most `limit`: an array. */
 void store_sessions(store *s, const char *cwd, const char *text, unsigned limit, store_read_cb cb,
                     void *ctx);
 /* One session and its newest `limit` turns, oldest first:

@@ -322,15 +322,20 @@ test('registry: held locked by another process, it neither holds up a call nor l
   }
 });
 
-test('registry: cd "/" lists every session; a resume codex could not run is counted with its turn', T, async () => {
+test('registry: cd "/" lists every session; query ignores case beyond ASCII; a resume codex could not run is counted with its turn', T, async () => {
   const stateDir = tree.dir('state');
   const cd = tree.dir('proj');
   const ok = await fakeServer(stateDir);
   const broken = await connectSdk(['--codex', FAKE_CODEX, '--state-dir', stateDir], { ...process.env, FAKE_CODEX_MODE: 'noevents' });
   try {
-    await call(ok.client, 'codex', { PROMPT: 'rooted', cd });
+    await call(ok.client, 'codex', { PROMPT: 'Überprüfe die Änderung', cd });
     let { obj } = await call(ok.client, 'codex_sessions', { cd: '/' });
     assert.equal(obj.sessions.length, 1);
+    // Letters in any case, not only ASCII ones.
+    for (const query of ['überprüfe', 'ÜBERPRÜFE', 'die änderung']) {
+      ({ obj } = await call(ok.client, 'codex_sessions', { query }));
+      assert.equal(obj.sessions.length, 1, query);
+    }
     ({ obj } = await call(ok.client, 'codex_sessions', { cd: cd + '/' }));
     assert.equal(obj.sessions.length, 1);
     // A resume that fails before codex names the session (it exits at once).
