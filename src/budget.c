@@ -86,6 +86,33 @@ static char *mark_text(const cutter *c, size_t removed)
     return xasprintf("\n[codexmcp: %zu characters cut here; no transcript keeps them]\n", removed);
 }
 
+/* Characters of the original text that s (n bytes) stands for: a mark of
+ * an earlier cut inside it (events.c cuts big events as they arrive)
+ * counts the characters it replaced, so a string cut twice says how much
+ * of the original is gone. */
+static size_t removed_units(const char *s, size_t n)
+{
+    static const char prefix[] = "\n[codexmcp: ";
+    size_t units = text_units(s, n);
+    const char *end = s + n;
+    for (const char *p = s; (p = memmem(p, (size_t)(end - p), prefix, sizeof(prefix) - 1));) {
+        const char *num = p + sizeof(prefix) - 1;
+        char *after;
+        unsigned long long was = strtoull(num, &after, 10);
+        const char *close = after > num && strncmp(after, " characters cut here", 20) == 0
+                                ? memmem(after, (size_t)(end - after), "]\n", 2)
+                                : NULL;
+        if (close == NULL) {
+            p = num;
+            continue;
+        }
+        close += 2;
+        units = units - text_units(p, (size_t)(close - p)) + (size_t)was;
+        p = close;
+    }
+    return units;
+}
+
 /* s (n bytes) as at most `keep` characters of JSON text, head_pct per cent
  * of them from its beginning and the rest from its end, with a mark
  * between (new reference). */
@@ -115,7 +142,7 @@ static json_t *cut_text(const cutter *c, const char *s, size_t n, size_t keep, u
         acc += cost;
         j = k;
     }
-    char *mark = mark_text(c, text_units(s + i, j - i));
+    char *mark = mark_text(c, removed_units(s + i, j - i));
     size_t mlen = strlen(mark);
     char *out = xmalloc(i + mlen + (n - j) + 1);
     memcpy(out, s, i);

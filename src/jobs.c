@@ -359,7 +359,8 @@ static void on_child_exit(void *ctx, int64_t status, int sig, const char *tail, 
         }
     }
     /* A resume that failed before thread.started still belongs to the
-     * session it tried to resume. */
+     * session it tried to resume (which codex did not confirm). */
+    int named = jb->ev.thread_id != NULL;
     if (jb->ev.thread_id == NULL && jb->req.session_id)
         jb->ev.thread_id = xstrdup(jb->req.session_id);
     char *exit_err = NULL;
@@ -382,7 +383,7 @@ static void on_child_exit(void *ctx, int64_t status, int sig, const char *tail, 
     const char *last = events_last_message(&jb->ev, &last_len);
     char *prompt = record_prompt(&jb->req, &plen);
     store_turn t = {jb->req.tool, jb->req.cd, prompt, plen, jb->transcript_path};
-    store_turn_end(j->cfg.store, jb->turn, &t, jb->ev.thread_id, status_name,
+    store_turn_end(j->cfg.store, jb->turn, &t, jb->ev.thread_id, named, status_name,
                    err ? err : jb->ev.failure, last, last_len, jb->ev.usage);
     free(prompt);
     json_t *result;

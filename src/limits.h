@@ -112,6 +112,13 @@
  * tried again at most every STORE_RETRY_MS. */
 #define STORE_QUEUE_MAX 1024u
 #define STORE_RETRY_MS 5000
+/* A write that finds the registry locked past STORE_BUSY_TIMEOUT_MS (a
+ * long transaction of another process) is tried again STORE_BACKOFF_MS
+ * later, reads going first meanwhile, for up to STORE_GIVE_UP_MS; then it
+ * is dropped with a warning. When the server exits nothing waits: what is
+ * queued is tried once. */
+#define STORE_BACKOFF_MS 250u
+#define STORE_GIVE_UP_MS 120000
 #define STORE_PROMPT_MAX 2000u
 #define STORE_TITLE_MAX 80u
 #define STORE_MESSAGE_MAX 500u

@@ -109,6 +109,9 @@ static void finish_exit(void *ctx)
 {
     app *a = ctx;
     a->tr = NULL;
+    /* Every call is done: what the registry still has queued is tried
+     * once, without waiting on another process's lock. */
+    store_stop(a->store);
     for (int i = 0; i < 3; i++)
         uv_close((uv_handle_t *)&a->sigs[i], NULL);
 }

@@ -44,7 +44,10 @@ typedef struct op {
     char *read_error;
     store_read_cb cb;
     void *ctx;
-    buf_t warnings; /* what went wrong on the worker, logged on the loop */
+    buf_t warnings;   /* what went wrong on the worker, logged on the loop */
+    int named;        /* OP_END: codex named session_id (else the call asked for it) */
+    int busy;         /* a write failed because another process held the lock */
+    int64_t first_ms; /* when a write was first tried */
     struct op *next;
 } op;
 
@@ -52,13 +55,17 @@ struct store {
     uv_loop_t *loop;
     sqlite3 *db; /* used only by the operation running */
     char *path;
-    int64_t retry_ms; /* when to try to open it again after a failure */
-    char *error;      /* why it cannot be used, or NULL */
-    op *head, *tail;  /* waiting operations */
-    size_t queued;
-    int running;    /* an operation is on the worker */
-    op *cur;        /* the operation running (worker side) */
-    size_t dropped; /* operations refused: the queue was full */
+    int64_t retry_ms;         /* when to try to open it again after a failure */
+    char *error;              /* why it cannot be used, or NULL */
+    op *reads, *reads_tail;   /* waiting reads: they go first */
+    op *writes, *writes_tail; /* waiting writes, in order */
+    size_t queued;            /* both */
+    int running;              /* an operation is on the worker */
+    op *cur;                  /* the operation running (worker side) */
+    size_t dropped;           /* operations refused since the last report */
+    uv_timer_t backoff;       /* a write found the registry locked: wait */
+    int backing_off;
+    int stopping; /* the server is exiting: no waiting */
 };
 
 /* Each migration takes the schema from version i to i + 1. Never edit one
@@ -115,16 +122,29 @@ static void note(store *s, const char *fmt, ...)
     free(text);
 }
 
+/* A failure because another process holds the registry: worth another
+ * try later, not a warning yet. */
+static int busy_code(int rc)
+{
+    rc &= 0xff;
+    return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
 static void warn_db(store *s, const char *what)
 {
+    if (busy_code(sqlite3_errcode(s->db)))
+        s->cur->busy = 1;
     note(s, "session registry %s: %s failed: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
 static int exec_sql(store *s, const char *sql, const char *what)
 {
     char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
         return 0;
+    if (busy_code(rc) && s->cur)
+        s->cur->busy = 1;
     note(s, "session registry %s: %s failed: %s", s->path, what, msg ? msg : sqlite3_errmsg(s->db));
     sqlite3_free(msg);
     return -1;
@@ -333,6 +353,8 @@ static int run(store *s, sqlite3_stmt *st, const char *what)
 static char *shortened(const char *s, size_t n, size_t max, int line)
 {
     size_t take = n < max ? n : max;
+    while (take > 0 && take < n && ((unsigned char)s[take] & 0xc0) == 0x80)
+        take--; /* not inside a character */
     char *clean = utf8_sanitize(s, take, take * 3 + 4);
     if (line)
         for (char *p = clean; *p; p++)
@@ -414,7 +436,7 @@ static void do_session(store *s, int64_t turn, const char *session_id, const sto
 /* The turn ended. Its session's row is created if it is not there (a
  * session started elsewhere, or whose start could not be recorded), so the
  * session's turns always count the turns listed under it. */
-static void do_end(store *s, int64_t turn, const store_turn *t, const char *session_id,
+static void do_end(store *s, int64_t turn, const store_turn *t, const char *session_id, int named,
                    const char *status, const char *err, const char *last, const char *use)
 {
     if (!ready(s))
@@ -441,7 +463,9 @@ static void do_end(store *s, int64_t turn, const store_turn *t, const char *sess
         sqlite3_bind_int64(st, 7, turn);
     }
     rc = turn > 0 ? run(s, st, "ending a turn") : (sqlite3_finalize(st), -1);
-    if (rc == 0 && session_id)
+    /* A session codex named is recorded; one a call only asked to resume
+     * and codex never confirmed may not exist: only updated if known. */
+    if (rc == 0 && session_id && named)
         rc = upsert_session(s, session_id, t, status, now);
     if (rc == 0 && session_id) {
         st = prepare(s,
@@ -502,7 +526,8 @@ static int owner_alive(int64_t pid)
 }
 
 static const char *session_columns =
-    "SELECT id, cwd, title, tool, created_ms, updated_ms, turns, last_status, last_message, "
+    "SELECT id, cwd, title, tool, created_ms, updated_ms, (SELECT count(*) FROM turns t WHERE "
+    "t.session_id = s.id AND t.status != 'running'), last_status, last_message, "
     "usage, (SELECT count(*) FROM turns t WHERE t.session_id = s.id AND t.status = 'running'), "
     "(SELECT group_concat(server_pid) FROM turns t WHERE t.session_id = s.id AND "
     "t.status = 'running'), (SELECT transcript FROM turns t WHERE t.session_id = s.id "
@@ -619,7 +644,7 @@ static json_t *do_turns(store *s, const char *session_id, unsigned limit, char *
         return NULL;
     }
     sqlite3_stmt *st = NULL;
-    char *sql = xasprintf("%s WHERE lower(id) = lower(?1)", session_columns);
+    char *sql = xasprintf("%s WHERE id = ?1", session_columns);
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     free(sql);
     if (rc != SQLITE_OK)
@@ -692,6 +717,9 @@ static void work(uv_work_t *w)
     op *o = w->data;
     store *s = o->s;
     s->cur = o;
+    o->busy = 0;
+    if (s->db) /* exiting: a locked registry is not waited for */
+        sqlite3_busy_timeout(s->db, s->stopping ? 0 : STORE_BUSY_TIMEOUT_MS);
     int64_t turn = o->turn ? o->turn->id : 0;
     switch (o->kind) {
     case OP_BEGIN:
@@ -701,7 +729,7 @@ static void work(uv_work_t *w)
         do_session(s, turn, o->session_id, &o->t);
         break;
     case OP_END:
-        do_end(s, turn, &o->t, o->session_id, o->status, o->error, o->last, o->usage);
+        do_end(s, turn, &o->t, o->session_id, o->named, o->status, o->error, o->last, o->usage);
         break;
     case OP_SESSIONS:
         o->answer = do_sessions(s, o->cwd, o->text, o->limit, &o->read_error);
@@ -715,13 +743,64 @@ static void work(uv_work_t *w)
 
 static void pump(store *s);
 
+static void backoff_done(uv_timer_t *t)
+{
+    store *s = t->data;
+    s->backing_off = 0;
+    pump(s);
+}
+
+static void push_front(op **head, op **tail, op *o)
+{
+    o->next = *head;
+    *head = o;
+    if (*tail == NULL)
+        *tail = o;
+}
+
+static void push_back(op **head, op **tail, op *o)
+{
+    o->next = NULL;
+    if (*tail)
+        (*tail)->next = o;
+    else
+        *head = o;
+    *tail = o;
+}
+
+static op *pop(op **head, op **tail)
+{
+    op *o = *head;
+    if (o) {
+        *head = o->next;
+        if (*head == NULL)
+            *tail = NULL;
+        o->next = NULL;
+    }
+    return o;
+}
+
 static void work_done(uv_work_t *w, int status)
 {
     op *o = w->data;
     store *s = o->s;
     s->running = 0;
+    int is_read = o->kind == OP_SESSIONS || o->kind == OP_TURNS;
+    /* A write that found the registry locked by another process goes back
+     * to the head of the writes, for a later try; reads go on meanwhile. */
+    if (!is_read && o->busy && status == 0 && !s->stopping &&
+        now_unix_ms() - o->first_ms < STORE_GIVE_UP_MS) {
+        buf_reset(&o->warnings);
+        push_front(&s->writes, &s->writes_tail, o);
+        s->queued++;
+        s->backing_off = 1;
+        uv_timer_start(&s->backoff, backoff_done, STORE_BACKOFF_MS, 0);
+        pump(s);
+        return;
+    }
     if (o->warnings.len)
-        log_msg(LOG_WARNING, "%s", o->warnings.data);
+        log_msg(LOG_WARNING, "%s%s", o->warnings.data,
+                o->busy ? " (the registry stayed locked; this record is lost)" : "");
     if (o->cb) {
         if (status != 0 && o->answer == NULL && o->read_error == NULL)
             o->read_error = xstrdup("the session registry was not read: the server is stopping");
@@ -730,31 +809,43 @@ static void work_done(uv_work_t *w, int status)
     }
     store_turn_release(o->turn);
     op_free(o);
+    if (s->dropped > 0 && s->queued == 0) {
+        log_msg(LOG_WARNING,
+                "session registry %s: %zu operations were not recorded while too "
+                "many waited",
+                s->path, s->dropped);
+        s->dropped = 0;
+    }
     pump(s);
 }
 
 static void pump(store *s)
 {
-    if (s->running || s->head == NULL)
+    if (s->running)
         return;
-    op *o = s->head;
-    s->head = o->next;
-    if (s->head == NULL)
-        s->tail = NULL;
+    op *o = pop(&s->reads, &s->reads_tail);
+    if (o == NULL && !s->backing_off)
+        o = pop(&s->writes, &s->writes_tail);
+    if (o == NULL)
+        return;
     s->queued--;
     s->running = 1;
+    if (o->first_ms == 0)
+        o->first_ms = now_unix_ms();
     o->work.data = o;
     if (uv_queue_work(s->loop, &o->work, work, work_done) != 0) {
-        s->running = 0; /* cannot happen with a valid loop; keep the order anyway */
         o->read_error = xstrdup("the session registry could not be reached");
         work_done(&o->work, UV_ECANCELED);
     }
 }
 
-/* Queues o, or refuses it (freeing it) when the queue is full. */
+/* Queues o. Past STORE_QUEUE_MAX it is refused (freed), except a turn's
+ * end, which can record the whole turn alone: there is one per call, so
+ * they are bounded by the calls in flight. */
 static void submit(store *s, op *o)
 {
-    if (s->queued >= STORE_QUEUE_MAX) {
+    o->s = s;
+    if (s->queued >= STORE_QUEUE_MAX && o->kind != OP_END) {
         if (s->dropped++ == 0)
             log_msg(LOG_WARNING,
                     "session registry %s: more than %u operations waiting; "
@@ -766,12 +857,10 @@ static void submit(store *s, op *o)
         op_free(o);
         return;
     }
-    o->s = s;
-    if (s->tail)
-        s->tail->next = o;
+    if (o->kind == OP_SESSIONS || o->kind == OP_TURNS)
+        push_back(&s->reads, &s->reads_tail, o);
     else
-        s->head = o;
-    s->tail = o;
+        push_back(&s->writes, &s->writes_tail, o);
     s->queued++;
     pump(s);
 }
@@ -788,8 +877,11 @@ static op *op_new(op_kind kind, store_turn_ref *turn, const store_turn *t)
     if (t) {
         o->t.tool = t->tool ? xstrdup(t->tool) : NULL;
         o->t.cwd = t->cwd ? xstrdup(t->cwd) : NULL;
-        o->t.prompt_len = t->prompt_len < STORE_PROMPT_MAX ? t->prompt_len : STORE_PROMPT_MAX;
-        o->t.prompt = xstrndup(t->prompt ? t->prompt : "", t->prompt ? o->t.prompt_len : 0);
+        /* Only what shortened() reads, with the length it had: the cut is
+         * then made, and marked, there. */
+        size_t copy = t->prompt_len < STORE_PROMPT_MAX ? t->prompt_len : STORE_PROMPT_MAX;
+        o->t.prompt = xstrndup(t->prompt ? t->prompt : "", t->prompt ? copy : 0);
+        o->t.prompt_len = t->prompt ? t->prompt_len : 0;
         o->t.transcript = t->transcript ? xstrdup(t->transcript) : NULL;
     }
     return o;
@@ -817,7 +909,19 @@ store *store_new(uv_loop_t *loop, const char *path)
     store *s = xcalloc(1, sizeof(*s));
     s->loop = loop;
     s->path = xstrdup(path);
+    uv_timer_init(loop, &s->backoff);
+    s->backoff.data = s;
     return s;
+}
+
+void store_stop(store *s)
+{
+    if (s == NULL || s->stopping)
+        return;
+    s->stopping = 1;
+    s->backing_off = 0;
+    uv_close((uv_handle_t *)&s->backoff, NULL);
+    pump(s);
 }
 
 void store_close(store *s)
@@ -851,13 +955,14 @@ void store_turn_session(store *s, store_turn_ref *turn, const char *session_id, 
 }
 
 void store_turn_end(store *s, store_turn_ref *turn, const store_turn *t, const char *session_id,
-                    const char *status, const char *error, const char *last_message,
+                    int named, const char *status, const char *error, const char *last_message,
                     size_t last_len, json_t *usage)
 {
     if (s == NULL)
         return;
     op *o = op_new(OP_END, turn, t);
     o->session_id = session_key(session_id);
+    o->named = named;
     o->status = xstrdup(status);
     o->error = error ? shortened(error, strlen(error), STORE_MESSAGE_MAX, 0) : NULL;
     o->last = last_message ? shortened(last_message, last_len, STORE_MESSAGE_MAX, 0) : NULL;
@@ -887,7 +992,7 @@ void store_session_turns(store *s, const char *session_id, unsigned limit, store
                          void *ctx)
 {
     op *o = op_new(OP_TURNS, NULL, NULL);
-    o->session_id = xstrdup(session_id);
+    o->session_id = session_key(session_id);
     o->limit = limit;
     o->cb = cb;
     o->ctx = ctx;

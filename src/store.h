@@ -7,8 +7,10 @@
  *
  * Nothing here blocks the event loop: every operation is queued (at most
  * STORE_QUEUE_MAX) and run on libuv's thread pool, one at a time, in the
- * order asked, so a registry another process holds locked delays only the
- * registry. The database is opened by the first operation (a client's
+ * order asked (reads before waiting writes), so a registry another process
+ * holds locked delays only the registry. A write that finds it locked
+ * beyond the busy timeout is tried again every STORE_BACKOFF_MS for up to
+ * STORE_GIVE_UP_MS. The database is opened by the first operation (a client's
  * health check that runs no call touches no file), and again at most every
  * STORE_RETRY_MS after a failure. A registry that cannot be opened or
  * written never fails a call: the failure is logged and the call goes on
@@ -28,6 +30,9 @@ typedef struct store store;
 typedef struct store_turn_ref store_turn_ref;
 
 store *store_new(uv_loop_t *loop, const char *path);
+/* The server is exiting: what is still queued is tried once, without
+ * waiting for a lock another process holds, then dropped with a warning. */
+void store_stop(store *s);
 void store_close(store *s);
 
 typedef struct {
@@ -49,10 +54,12 @@ void store_turn_session(store *s, store_turn_ref *turn, const char *session_id,
                         const store_turn *t);
 /* The turn ended with `status` (completed, failed, cancelled, timed_out);
  * error, last_message (last_len bytes) and usage (codex's cumulative usage
- * of the session) may be NULL. The session's row is created if it is not
- * there, and the turn too if its start was not recorded. */
+ * of the session) may be NULL. `named`: codex reported session_id (else
+ * the call only asked to resume it, and it may not exist). The turn is
+ * recorded whole if its start was not, and a session codex named gets its
+ * row if it has none. A turn's end is never refused for a full queue. */
 void store_turn_end(store *s, store_turn_ref *turn, const store_turn *t, const char *session_id,
-                    const char *status, const char *error, const char *last_message,
+                    int named, const char *status, const char *error, const char *last_message,
                     size_t last_len, json_t *usage);
 void store_turn_release(store_turn_ref *turn);
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeResponses } from './lib/fake-responses.mjs';
 import { codexBin, makeCodexHome, removeCodexHome, env } from './lib/codex-env.mjs';
-import { connectSdk, withTimeout } from './lib/mcp.mjs';
+import { connectSdk, rawServer, withTimeout } from './lib/mcp.mjs';
 import { tempTree } from './lib/tmp.mjs';
 import { pollUntil } from './lib/procs.mjs';
 
@@ -291,38 +291,58 @@ function lockRegistry(db) {
   };
 }
 
-test('registry: held locked by another process, it neither holds up a call nor loses its record', T, async () => {
+test('registry: held locked by another process, it neither holds up calls, reads nor exit, and loses nothing', T, async () => {
   const stateDir = tree.dir('state');
   const cd = tree.dir('proj');
   // A first server makes the registry.
   const first = await fakeServer(stateDir);
   await call(first.client, 'codex', { PROMPT: 'make the registry', cd });
   await first.close();
-  const lock = lockRegistry(path.join(stateDir, 'codexmcp.sqlite'));
+  const db = path.join(stateDir, 'codexmcp.sqlite');
+  let lock = lockRegistry(db);
   await new Promise((r) => setTimeout(r, 200));
   const s = await fakeServer(stateDir);
   try {
-    // The call is answered while the registry is still locked: its records
-    // wait on the registry's worker, not the call (nor the event loop).
-    const { obj } = await call(s.client, 'codex', { PROMPT: 'while locked', cd });
-    assert.equal(obj.success, true);
+    // Calls are answered while the registry is locked: their records wait
+    // on the registry's worker, not the call (nor the event loop).
+    const done = await Promise.all([1, 2, 3].map((i) => call(s.client, 'codex', { PROMPT: `while locked ${i}`, cd })));
+    for (const d of done) assert.equal(d.obj.success, true);
     await withTimeout(s.client.ping(), 5000, 'ping while locked');
+    // A read goes before the writes that wait for the lock.
+    const read = await withTimeout(call(s.client, 'codex_sessions', {}), 8000, 'codex_sessions while locked');
+    assert.equal(read.obj.success, true);
+    // Held past the busy timeout (2 s): the writes are tried again later.
+    await new Promise((r) => setTimeout(r, 3000));
     await lock.release();
-    // Released within the busy timeout: nothing was lost.
     const polled = await pollUntil(async () => {
       const { obj: l } = await call(s.client, 'codex_sessions', { query: 'while locked' });
-      return l.sessions?.[0]?.last_status === 'completed' ? l.sessions[0] : null;
-    }, 10000, 100);
-    assert.ok(polled.ok, 'the locked call was recorded once the lock was gone');
-    assert.equal(polled.value.turns, 1);
-    const t = await call(s.client, 'codex_sessions', { SESSION_ID: polled.value.SESSION_ID });
-    assert.deepEqual(t.obj.turns.map((x) => x.status), ['completed']);
+      return l.sessions?.length === 3 && l.sessions.every((x) => x.last_status === 'completed') ? l.sessions : null;
+    }, 15000, 200);
+    assert.ok(polled.ok, 'the calls made while it was locked were recorded once the lock was gone');
+    for (const x of polled.value) assert.equal(x.turns, 1);
   } finally {
     await s.close();
   }
+  // Exiting does not wait for a lock another process keeps: what is
+  // queued is tried once, then the server exits 0 on stdin EOF.
+  lock = lockRegistry(db);
+  await new Promise((r) => setTimeout(r, 200));
+  const raw = rawServer(['--codex', FAKE_CODEX, '--state-dir', stateDir], { ...process.env, FAKE_CODEX_MODE: 'ok', FAKE_CODEX_THREAD_ID: 'random' });
+  try {
+    await raw.initialize();
+    const reply = await raw.request({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'codex', arguments: { PROMPT: 'just before exit', cd } } }, 20000);
+    assert.equal(reply.result.structuredContent.success, true);
+    raw.closeStdin();
+    const ex = await raw.waitExit(10000);
+    assert.equal(ex.code, 0, raw.stderr);
+    assert.match(raw.stderr, /this record is lost/);
+  } finally {
+    await lock.release();
+    await raw.dispose();
+  }
 });
 
-test('registry: cd "/" lists every session; query ignores case beyond ASCII; a resume codex could not run is counted with its turn', T, async () => {
+test('registry: cd "/" lists every session; query ignores case beyond ASCII; a failed resume is counted only under a session codex named', T, async () => {
   const stateDir = tree.dir('state');
   const cd = tree.dir('proj');
   const ok = await fakeServer(stateDir);
@@ -342,11 +362,17 @@ test('registry: cd "/" lists every session; query ignores case beyond ASCII; a r
     const id = '01A20C97-AAAA-7000-8000-00000000ABCD';
     const r = await call(broken.client, 'codex', { PROMPT: 'continue please', cd, SESSION_ID: id });
     assert.equal(r.obj.success, false);
+    // Codex never confirmed that session: it is not made up in the registry.
     const got = await call(ok.client, 'codex_sessions', { SESSION_ID: id });
-    assert.equal(got.obj.session.SESSION_ID, id.toLowerCase(), 'kept in the case codex prints');
-    assert.equal(got.obj.session.turns, got.obj.turns.length);
-    assert.equal(got.obj.turns[0].status, 'failed');
-    assert.equal(got.obj.session.last_status, 'failed');
+    assert.equal(got.obj.success, false);
+    assert.match(got.obj.error, /no session/);
+    // A session the registry knows counts a failed turn with its others.
+    const known = (await call(ok.client, 'codex_sessions', {})).obj.sessions[0].SESSION_ID;
+    await call(broken.client, 'codex', { PROMPT: 'resume fails', cd, SESSION_ID: known.toUpperCase() });
+    const k = await call(ok.client, 'codex_sessions', { SESSION_ID: known });
+    assert.equal(k.obj.session.turns, 2);
+    assert.deepEqual(k.obj.turns.map((x) => x.status), ['completed', 'failed']);
+    assert.equal(k.obj.session.last_status, 'failed');
   } finally {
     await ok.close();
     await broken.close();

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codex_args.h"
 #include "events.h"
 #include "limits.h"
 
@@ -298,6 +299,43 @@ static void test_tiny_values_bounded(void **state)
     events_free(&st);
 }
 
+/* A command output cut as it arrived (events.c) and again by the budget:
+ * the one mark left counts what is gone of the original, not of the copy
+ * kept in memory. */
+static void test_cut_twice_counts_the_original(void **state)
+{
+    (void)state;
+    events_state st;
+    events_init(&st, 1, NULL);
+    events_set_transcript(&st, "/state/t.jsonl");
+    size_t big = 1000000;
+    char *line = malloc(big + 200);
+    int head = sprintf(line, "{\"type\":\"item.completed\",\"item\":{\"id\":\"i\","
+                             "\"type\":\"command_execution\",\"aggregated_output\":\"");
+    memset(line + head, 'o', big);
+    strcpy(line + head + big, "\"}}");
+    free(events_feed(&st, line, strlen(line)));
+    free(line);
+    static const char done[] = "{\"type\":\"turn.completed\",\"usage\":{}}";
+    free(events_feed(&st, done, sizeof(done) - 1));
+    codex_result_opts o = {
+        .include_all = 1, .structured = 1, .transcript = "/state/t.jsonl", .max_chars = 20000};
+    json_t *res = codex_result_build(&st, NULL, &o);
+    json_t *r = json_object_get(res, "structuredContent");
+    json_t *ev = json_array_get(json_object_get(r, "all_messages"), 0);
+    const char *out =
+        json_string_value(json_object_get(json_object_get(ev, "item"), "aggregated_output"));
+    assert_non_null(out);
+    const char *mark = strstr(out, "[codexmcp: ");
+    assert_non_null(mark);
+    assert_null(strstr(mark + 1, "[codexmcp: "));                   /* one mark */
+    size_t mark_len = (size_t)(strchr(mark, ']') + 2 - (mark - 1)); /* "\n[…]\n" */
+    unsigned long long said = strtoull(mark + 11, NULL, 10);
+    assert_int_equal(said + strlen(out) - mark_len, big);
+    json_decref(res);
+    events_free(&st);
+}
+
 int main(void)
 {
     char *names[128];
@@ -305,7 +343,7 @@ int main(void)
     if (count < 0)
         return 1;
     size_t n = (size_t)count;
-    struct CMUnitTest *tests = calloc(n + 7, sizeof(*tests));
+    struct CMUnitTest *tests = calloc(n + 8, sizeof(*tests));
     for (size_t i = 0; i < n; i++) {
         tests[i].name = names[i];
         tests[i].test_func = test_stream;
@@ -325,7 +363,9 @@ int main(void)
     tests[n + 5].test_func = test_one_huge_message;
     tests[n + 6].name = "events of tiny values";
     tests[n + 6].test_func = test_tiny_values_bounded;
-    int rc = _cmocka_run_group_tests("events", tests, n + 7, NULL, NULL);
+    tests[n + 7].name = "a string cut twice counts the original";
+    tests[n + 7].test_func = test_cut_twice_counts_the_original;
+    int rc = _cmocka_run_group_tests("events", tests, n + 8, NULL, NULL);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(tests);
