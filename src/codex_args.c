@@ -12,6 +12,7 @@
 #include "jsonrpc.h"
 #include "limits.h"
 #include "log.h"
+#include "tools.h"
 #include "util.h"
 
 static const char *const sandboxes[] = {"read-only", "workspace-write", "danger-full-access", NULL};
@@ -252,34 +253,6 @@ static int get_token(json_t *args, const char *name, char **out, char **error)
     return 0;
 }
 
-/* Every parameter is one of `known`; the error lists them. */
-static int check_known(json_t *args, const char *const *known, char **error)
-{
-    const char *key;
-    json_t *value;
-    json_object_foreach(args, key, value)
-    {
-        int ok = 0;
-        for (size_t i = 0; known[i]; i++)
-            ok |= strcmp(key, known[i]) == 0;
-        if (ok)
-            continue;
-        buf_t b;
-        buf_init(&b, 4096);
-        for (size_t i = 0; known[i]; i++) {
-            if (i)
-                buf_append(&b, ", ", 2);
-            buf_append(&b, known[i], strlen(known[i]));
-        }
-        char *clean = one_line(key, NAME_SHOWN_MAX);
-        fail(error, xasprintf("unknown parameter \"%s\" (parameters are %s)", clean, b.data));
-        free(clean);
-        buf_free(&b);
-        return -1;
-    }
-    return 0;
-}
-
 /* cd: required, an existing directory, kept resolved. */
 static int get_cd(json_t *args, codex_request *req, char **error)
 {
@@ -360,7 +333,7 @@ int codex_request_parse(json_t *args, codex_request *req, char **error)
     req->tool = "codex";
     req->skip_git_repo_check = 1;
     *error = NULL;
-    if (check_known(args, known_params, error) != 0)
+    if ((*error = tools_unknown_param(args, known_params)) != NULL)
         goto bad;
 
     json_t *prompt = arg(args, "PROMPT");
@@ -495,7 +468,7 @@ int codex_review_parse(json_t *args, codex_request *req, char **error)
     req->review = 1;
     req->skip_git_repo_check = 1;
     *error = NULL;
-    if (check_known(args, review_params, error) != 0)
+    if ((*error = tools_unknown_param(args, review_params)) != NULL)
         goto bad;
     if (get_cd(args, req, error) != 0 ||
         get_bool(args, "uncommitted", &req->uncommitted, error) != 0 ||

@@ -136,21 +136,10 @@ static void start(void *unused, mcp_call *call, json_t *args)
 {
     (void)unused;
     static const char *const known[] = {"cd", "query", "limit", "SESSION_ID", NULL};
-    const char *key;
-    json_t *value;
-    json_object_foreach(args, key, value)
-    {
-        int ok = 0;
-        for (size_t i = 0; known[i]; i++)
-            ok |= strcmp(key, known[i]) == 0;
-        if (!ok) {
-            char *clean = one_line(key, NAME_SHOWN_MAX);
-            fail(call, xasprintf("unknown parameter \"%s\" (parameters are cd, query, limit, "
-                                 "SESSION_ID)",
-                                 clean));
-            free(clean);
-            return;
-        }
+    char *unknown = tools_unknown_param(args, known);
+    if (unknown) {
+        fail(call, unknown);
+        return;
     }
     const char *cd, *query, *session;
     if (opt_string(call, args, "cd", &cd) != 0 || opt_string(call, args, "query", &query) != 0 ||

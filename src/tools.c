@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "limits.h"
 #include "util.h"
 
 /* Cursors are opaque to clients; ours name the offset of the next page. */
@@ -91,4 +92,31 @@ json_t *tools_list_page(const tool_registry *reg, const char *cursor)
         json_object_set_new(result, "nextCursor", json_string(next));
     }
     return result;
+}
+
+char *tools_unknown_param(json_t *args, const char *const *known)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(args, key, value)
+    {
+        int ok = 0;
+        for (size_t i = 0; known[i]; i++)
+            ok |= strcmp(key, known[i]) == 0;
+        if (ok)
+            continue;
+        buf_t b;
+        buf_init(&b, 4096);
+        for (size_t i = 0; known[i]; i++) {
+            if (i)
+                buf_append(&b, ", ", 2);
+            buf_append(&b, known[i], strlen(known[i]));
+        }
+        char *clean = one_line(key, NAME_SHOWN_MAX);
+        char *msg = xasprintf("unknown parameter \"%s\" (parameters are %s)", clean, b.data);
+        free(clean);
+        buf_free(&b);
+        return msg;
+    }
+    return NULL;
 }

@@ -42,4 +42,9 @@ json_t *tools_describe(const tool_def *tool);
  * Returns NULL when the cursor is not one this registry issued. */
 json_t *tools_list_page(const tool_registry *reg, const char *cursor);
 
+/* For a tool's start: NULL when every key of args is one of `known`
+ * (NULL-terminated), else the error that names the first that is not and
+ * lists the parameters (the caller frees it). */
+char *tools_unknown_param(json_t *args, const char *const *known);
+
 #endif
