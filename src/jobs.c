@@ -1,7 +1,6 @@
 /* The job runner: queue, limits, timers, cancel, results. */
 #include "jobs.h"
 
-#include <ctype.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,28 +126,6 @@ static void job_finish(job *jb, json_t *result)
 static const char *session_key(const job *jb)
 {
     return jb->session_key;
-}
-
-static int uuid_shaped(const char *id)
-{
-    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-    if (strlen(id) != sizeof(shape) - 1)
-        return 0;
-    for (size_t i = 0; shape[i]; i++)
-        if (shape[i] == '-' ? id[i] != '-' : !isxdigit((unsigned char)id[i]))
-            return 0;
-    return 1;
-}
-
-/* Codex accepts a thread id in any case: "01A2…" and "01a2…" are one
- * session. Names other than UUIDs are compared as written. */
-static char *session_key_of(const char *id)
-{
-    char *key = xstrdup(id);
-    if (uuid_shaped(id))
-        for (char *p = key; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-    return key;
 }
 
 /* Another turn on this session is running: two writers corrupt a session. */
@@ -600,7 +577,7 @@ void jobs_submit(jobs *j, mcp_call *call, codex_request *req)
     jb->req = *req;
     memset(req, 0, sizeof(*req));
     jb->codex_path = path;
-    jb->session_key = jb->req.session_id ? session_key_of(jb->req.session_id) : NULL;
+    jb->session_key = session_id_key(jb->req.session_id);
     jb->state = J_QUEUED;
     jb->queue_pos_sent = -1;
     events_init(&jb->ev, jb->req.return_all_messages, jb->req.all_filter);

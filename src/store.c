@@ -887,23 +887,6 @@ static op *op_new(op_kind kind, store_turn_ref *turn, const store_turn *t)
     return o;
 }
 
-/* Codex accepts a thread id in any case; the registry keeps UUIDs in
- * lower case, as codex prints them. */
-static char *session_key(const char *id)
-{
-    if (id == NULL)
-        return NULL;
-    char *k = xstrdup(id);
-    size_t n = strlen(k);
-    int uuid = n == 36;
-    for (size_t i = 0; uuid && i < n; i++)
-        uuid =
-            (i == 8 || i == 13 || i == 18 || i == 23) ? k[i] == '-' : isxdigit((unsigned char)k[i]);
-    for (size_t i = 0; uuid && i < n; i++)
-        k[i] = (char)tolower((unsigned char)k[i]);
-    return k;
-}
-
 store *store_new(uv_loop_t *loop, const char *path)
 {
     store *s = xcalloc(1, sizeof(*s));
@@ -950,7 +933,7 @@ void store_turn_session(store *s, store_turn_ref *turn, const char *session_id, 
     if (s == NULL || session_id == NULL)
         return;
     op *o = op_new(OP_SESSION, turn, t);
-    o->session_id = session_key(session_id);
+    o->session_id = session_id_key(session_id);
     submit(s, o);
 }
 
@@ -961,7 +944,7 @@ void store_turn_end(store *s, store_turn_ref *turn, const store_turn *t, const c
     if (s == NULL)
         return;
     op *o = op_new(OP_END, turn, t);
-    o->session_id = session_key(session_id);
+    o->session_id = session_id_key(session_id);
     o->named = named;
     o->status = xstrdup(status);
     o->error = error ? shortened(error, strlen(error), STORE_MESSAGE_MAX, 0) : NULL;
@@ -992,7 +975,7 @@ void store_session_turns(store *s, const char *session_id, unsigned limit, store
                          void *ctx)
 {
     op *o = op_new(OP_TURNS, NULL, NULL);
-    o->session_id = session_key(session_id);
+    o->session_id = session_id_key(session_id);
     o->limit = limit;
     o->cb = cb;
     o->ctx = ctx;

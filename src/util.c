@@ -1,6 +1,7 @@
 /* Allocation wrappers, bounded buffers and UTF-8 clean-up. */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +255,28 @@ int mkdir_private(const char *path)
     }
     free(p);
     return rc;
+}
+
+int uuid_shaped(const char *id)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    if (strlen(id) != sizeof(shape) - 1)
+        return 0;
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == '-' ? id[i] != '-' : !isxdigit((unsigned char)id[i]))
+            return 0;
+    return 1;
+}
+
+char *session_id_key(const char *id)
+{
+    if (id == NULL)
+        return NULL;
+    char *key = xstrdup(id);
+    if (uuid_shaped(id))
+        for (char *p = key; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    return key;
 }
 
 int64_t now_unix_ms(void)

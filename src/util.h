@@ -51,6 +51,13 @@ char *one_line(const char *s, size_t max);
  * when path is a directory at the end, else -1 with errno set. */
 int mkdir_private(const char *path);
 
+/* Non-zero when id has the shape of a UUID (8-4-4-4-12 hex digits). */
+int uuid_shaped(const char *id);
+/* A session id as compared and kept: codex accepts a thread id in any
+ * case ("01A2…" and "01a2…" are one session), so a UUID in lower case, as
+ * codex prints them; other names as written. A new string; NULL for NULL. */
+char *session_id_key(const char *id);
+
 /* Milliseconds since the Unix epoch (wall clock). */
 int64_t now_unix_ms(void);
 
