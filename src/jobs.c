@@ -36,6 +36,7 @@ typedef struct job {
     uint64_t queue_sent_ms; /* when the last one was sent */
     transcript *tr;         /* the call's transcript, or NULL */
     char *transcript_path;  /* kept after it is closed */
+    char *review_target;    /* what a review without instructions is of, or NULL */
     store_turn_ref *turn;   /* its row in the registry, or NULL */
     size_t max_chars;       /* the result budget */
     struct job *next;
@@ -106,6 +107,7 @@ static void timer_closed(uv_handle_t *h)
     free(jb->stop_error);
     free(jb->session_key);
     free(jb->transcript_path);
+    free(jb->review_target);
     store_turn_release(jb->turn);
     free(jb);
 }
@@ -201,31 +203,36 @@ static void post_turn_hit(uv_timer_t *t)
     child_terminate(jb->child, jb->owner->cfg.kill_grace_ms);
 }
 
-/* What the registry keeps as the turn's prompt: a review's target when it
- * has no instructions. */
-static char *record_prompt(const codex_request *req, size_t *len)
+/* What a review without instructions is of, for the registry and the
+ * transcript (NULL for any other call: its prompt says it). */
+static char *review_target(const codex_request *req)
 {
-    char *p;
     if (!req->review || req->prompt)
-        p = xstrndup(req->prompt ? req->prompt : "", req->prompt_len);
-    else if (req->uncommitted)
-        p = xstrdup("review: the uncommitted changes");
-    else if (req->base)
-        p = xasprintf("review: the changes against %s", req->base);
-    else
-        p = xasprintf("review: commit %s%s%s", req->commit, req->title ? " " : "",
-                      req->title ? req->title : "");
-    *len = req->review && !req->prompt ? strlen(p) : req->prompt_len;
-    return p;
+        return NULL;
+    if (req->uncommitted)
+        return xstrdup("review: the uncommitted changes");
+    if (req->base)
+        return xasprintf("review: the changes against %s", req->base);
+    return xasprintf("review: commit %s%s%s", req->commit, req->title ? " " : "",
+                     req->title ? req->title : "");
+}
+
+/* The turn as the registry records it (borrowing the job's strings). */
+static store_turn turn_record(const job *jb)
+{
+    store_turn t = {jb->req.tool, jb->req.cd, jb->req.prompt, jb->req.prompt_len,
+                    jb->transcript_path};
+    if (jb->review_target) {
+        t.prompt = jb->review_target;
+        t.prompt_len = strlen(jb->review_target);
+    }
+    return t;
 }
 
 static void record_session(job *jb)
 {
-    size_t len;
-    char *prompt = record_prompt(&jb->req, &len);
-    store_turn t = {jb->req.tool, jb->req.cd, prompt, len, jb->transcript_path};
+    store_turn t = turn_record(jb);
     store_turn_session(jb->owner->cfg.store, jb->turn, jb->ev.thread_id, &t);
-    free(prompt);
 }
 
 static void on_child_output(void *ctx, const char *data, size_t len)
@@ -356,13 +363,11 @@ static void on_child_exit(void *ctx, int64_t status, int sig, const char *tail, 
         status_name = "failed";
         err = exit_err = exit_error(jb, status, sig, tail, tail_len);
     }
-    size_t last_len, plen;
+    size_t last_len;
     const char *last = events_last_message(&jb->ev, &last_len);
-    char *prompt = record_prompt(&jb->req, &plen);
-    store_turn t = {jb->req.tool, jb->req.cd, prompt, plen, jb->transcript_path};
+    store_turn t = turn_record(jb);
     store_turn_end(j->cfg.store, jb->turn, &t, jb->ev.thread_id, named, status_name,
                    err ? err : jb->ev.failure, last, last_len, jb->ev.usage);
-    free(prompt);
     json_t *result;
     if (jb->cancelled) {
         result = codex_result_error("cancelled", jb->ev.thread_id, mcp_call_structured(jb->call));
@@ -388,8 +393,8 @@ static void job_fail_early(job *jb, const char *err)
  * the call: what goes wrong is a warning in its result. */
 static void open_record(jobs *j, job *jb, char **argv)
 {
-    size_t len;
-    char *prompt = record_prompt(&jb->req, &len);
+    jb->review_target = review_target(&jb->req);
+    store_turn t = turn_record(jb);
     if (j->cfg.state_dir) {
         json_t *args = json_array();
         for (char **a = argv; *a; a++) {
@@ -398,7 +403,7 @@ static void open_record(jobs *j, job *jb, char **argv)
             free(clean);
         }
         json_t *h = json_pack("{s:s, s:s, s:s%, s:o}", "tool", jb->req.tool, "cd", jb->req.cd,
-                              "prompt", prompt, len, "argv", args);
+                              "prompt", t.prompt ? t.prompt : "", t.prompt_len, "argv", args);
         if (h == NULL) /* a prompt that is not UTF-8 cannot be: it came as JSON */
             h = json_object();
         if (jb->req.session_id)
@@ -418,9 +423,8 @@ static void open_record(jobs *j, job *jb, char **argv)
         events_warn(&jb->ev, "no transcript for this call: there is no state directory (set "
                              "--state-dir, CODEXMCP_STATE_DIR or HOME)");
     }
-    store_turn t = {jb->req.tool, jb->req.cd, prompt, len, jb->transcript_path};
+    t.transcript = jb->transcript_path;
     jb->turn = store_turn_begin(j->cfg.store, &t);
-    free(prompt);
 }
 
 static void job_start(jobs *j, job *jb)
