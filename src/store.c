@@ -81,7 +81,6 @@ static const char *const migrations[] = {
     "  tool TEXT NOT NULL,"  /* of the first turn */
     "  created_ms INTEGER NOT NULL,"
     "  updated_ms INTEGER NOT NULL,"
-    "  turns INTEGER NOT NULL DEFAULT 0," /* turns ended */
     "  last_status TEXT NOT NULL,"
     "  last_message TEXT,"
     "  usage TEXT" /* JSON: codex's cumulative usage */
@@ -469,7 +468,7 @@ static void do_end(store *s, int64_t turn, const store_turn *t, const char *sess
         rc = upsert_session(s, session_id, t, status, now);
     if (rc == 0 && session_id) {
         st = prepare(s,
-                     "UPDATE sessions SET updated_ms = ?, turns = turns + 1, last_status = ?, "
+                     "UPDATE sessions SET updated_ms = ?, last_status = ?, "
                      "last_message = coalesce(?, last_message), usage = coalesce(?, usage) "
                      "WHERE id = ?",
                      "ending a session's turn");
