@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startFakeResponses } from './lib/fake-responses.mjs';
 import { codexBin, makeCodexHome, removeCodexHome, env } from './lib/codex-env.mjs';
-import { connectSdk, rawServer, withTimeout } from './lib/mcp.mjs';
+import { connectSdk, rawServer, withTimeout, callToolChecked } from './lib/mcp.mjs';
 import { tempTree } from './lib/tmp.mjs';
 import { describePids, killWithEnv, pollUntil, waitNoneWithEnv } from './lib/procs.mjs';
 
@@ -51,32 +51,9 @@ async function withCodex(opts, fn) {
   }
 }
 
-/**
- * tools/call codex; returns { res, obj } with obj = JSON.parse(content[0].text).
- * Checks the result envelope: one text part, structuredContent (when present)
- * equal to the text, isError iff success is false.
- */
-async function callCodex(client, args, ms = CALL_MS) {
-  const res = await withTimeout(
-    client.callTool({ name: 'codex', arguments: args }, undefined, { timeout: ms }),
-    ms + 2000,
-    `tools/call codex ${JSON.stringify(args).slice(0, 120)}`,
-  );
-  assert.ok(Array.isArray(res.content) && res.content.length === 1, `one content part: ${JSON.stringify(res).slice(0, 500)}`);
-  assert.equal(res.content[0].type, 'text');
-  const text = res.content[0].text;
-  let obj;
-  try {
-    obj = JSON.parse(text);
-  } catch {
-    assert.fail(`content[0].text is not JSON: ${text.slice(0, 300)}`);
-  }
-  assert.ok(!text.includes('\n'), 'content[0].text is compact JSON (no raw newlines)');
-  assert.equal(typeof obj.success, 'boolean', text.slice(0, 300));
-  if (obj.success) assert.ok(!res.isError, `success result must not be isError: ${text.slice(0, 300)}`);
-  else assert.equal(res.isError, true, `failure result must set isError: ${text.slice(0, 300)}`);
-  if (res.structuredContent !== undefined) assert.deepEqual(res.structuredContent, obj, 'structuredContent equals the text JSON');
-  return { res, obj };
+/** tools/call codex, its envelope checked (lib/mcp.mjs callToolChecked). */
+function callCodex(client, args, ms = CALL_MS) {
+  return callToolChecked(client, 'codex', args, ms);
 }
 
 function assertOk(obj, what = '') {

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeResponses } from './lib/fake-responses.mjs';
 import { codexBin, makeCodexHome, removeCodexHome, env } from './lib/codex-env.mjs';
-import { connectSdk, withTimeout } from './lib/mcp.mjs';
+import { connectSdk, withTimeout, callToolChecked } from './lib/mcp.mjs';
 import { tempTree } from './lib/tmp.mjs';
 import { describePids, killWithEnv, pidsWithEnv, pollUntil, waitNoneWithEnv } from './lib/procs.mjs';
 
@@ -125,33 +125,10 @@ async function withFakeCodex(fn) {
   }
 }
 
-/**
- * tools/call codex_review; returns { res, obj } with obj = JSON.parse(content[0].text).
- * Checks the envelope as the codex tool's tests do: one compact JSON text
- * part, structuredContent (when present) equal to it, isError iff !success.
- * opts: { onprogress, signal } for the SDK.
- */
-async function callReview(client, args, ms = CALL_MS, opts = {}) {
-  const res = await withTimeout(
-    client.callTool({ name: 'codex_review', arguments: args }, undefined, { timeout: ms, ...opts }),
-    ms + 2000,
-    `tools/call codex_review ${JSON.stringify(args).slice(0, 160)}`,
-  );
-  assert.ok(Array.isArray(res.content) && res.content.length === 1, `one content part: ${JSON.stringify(res).slice(0, 500)}`);
-  assert.equal(res.content[0].type, 'text');
-  const text = res.content[0].text;
-  let obj;
-  try {
-    obj = JSON.parse(text);
-  } catch {
-    assert.fail(`content[0].text is not JSON: ${text.slice(0, 300)}`);
-  }
-  assert.ok(!text.includes('\n'), 'content[0].text is compact JSON (no raw newlines)');
-  assert.equal(typeof obj.success, 'boolean', text.slice(0, 300));
-  if (obj.success) assert.ok(!res.isError, `success result must not be isError: ${text.slice(0, 300)}`);
-  else assert.equal(res.isError, true, `failure result must set isError: ${text.slice(0, 300)}`);
-  if (res.structuredContent !== undefined) assert.deepEqual(res.structuredContent, obj, 'structuredContent equals the text JSON');
-  return { res, obj };
+/** tools/call codex_review, its envelope checked as the codex tool's are
+ * (lib/mcp.mjs callToolChecked). opts: { onprogress, signal } for the SDK. */
+function callReview(client, args, ms = CALL_MS, opts = {}) {
+  return callToolChecked(client, 'codex_review', args, ms, opts);
 }
 
 function assertOk(obj, what = '') {

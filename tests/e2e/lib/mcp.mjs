@@ -1,4 +1,5 @@
 // Helpers to start the codexmcp server binary, via the MCP SDK or raw pipes.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -291,4 +292,34 @@ export function rawServer(args = [], env = process.env, opts = {}) {
   };
 
   return srv;
+}
+
+/**
+ * tools/call `name` through the SDK client; returns { res, obj } with obj =
+ * JSON.parse(content[0].text). Checks the result envelope of codexmcp's
+ * tools: one text part of compact JSON, structuredContent (when present)
+ * equal to it, isError iff success is false. opts: { onprogress, signal }
+ * for the SDK.
+ */
+export async function callToolChecked(client, name, args, ms, opts = {}) {
+  const res = await withTimeout(
+    client.callTool({ name, arguments: args }, undefined, { timeout: ms, ...opts }),
+    ms + 2000,
+    `tools/call ${name} ${JSON.stringify(args).slice(0, 160)}`,
+  );
+  assert.ok(Array.isArray(res.content) && res.content.length === 1, `one content part: ${JSON.stringify(res).slice(0, 500)}`);
+  assert.equal(res.content[0].type, 'text');
+  const text = res.content[0].text;
+  let obj;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    assert.fail(`content[0].text is not JSON: ${text.slice(0, 300)}`);
+  }
+  assert.ok(!text.includes('\n'), 'content[0].text is compact JSON (no raw newlines)');
+  assert.equal(typeof obj.success, 'boolean', text.slice(0, 300));
+  if (obj.success) assert.ok(!res.isError, `success result must not be isError: ${text.slice(0, 300)}`);
+  else assert.equal(res.isError, true, `failure result must set isError: ${text.slice(0, 300)}`);
+  if (res.structuredContent !== undefined) assert.deepEqual(res.structuredContent, obj, 'structuredContent equals the text JSON');
+  return { res, obj };
 }
