@@ -45,8 +45,9 @@ struct child {
     void *ctx;
     int pid;
     int exited, out_eof, err_eof, closing;
-    int terminating; /* SIGTERM sent, SIGKILL timer running */
-    int killed;      /* SIGKILL sent to the group while it lived */
+    int input_closed; /* keep_input: child_close_input was called */
+    int terminating;  /* SIGTERM sent, SIGKILL timer running */
+    int killed;       /* SIGKILL sent to the group while it lived */
     unsigned grace_ms;
     proc_ref *strays; /* descendants outside the group, seen when signalled */
     size_t nstrays;
@@ -293,10 +294,23 @@ static const char *self_exe(void)
 #endif
 }
 
-int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char *input,
-                size_t input_len, unsigned grace_ms, const child_callbacks *cb, void *ctx,
-                child **out)
+/* Whether env entry e ("NAME=…") sets one of the names in list (entries
+ * "NAME=VALUE", or bare names when bare). */
+static int env_named(const char *e, const char *const *list, int bare)
 {
+    size_t n = strcspn(e, "=");
+    for (; list && *list; list++) {
+        size_t m = bare ? strlen(*list) : strcspn(*list, "=");
+        if (m == n && strncmp(e, *list, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int child_spawn(uv_loop_t *loop, char *const *argv, const child_options *o,
+                const child_callbacks *cb, void *ctx, child **out)
+{
+    unsigned grace_ms = o->grace_ms;
     child *c = xcalloc(1, sizeof(*c));
     c->cb = *cb;
     c->ctx = ctx;
@@ -343,15 +357,21 @@ int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char 
      * codex keeps the marker of its own parent's call. */
     static unsigned long seq;
     snprintf(c->marker, sizeof(c->marker), "CODEXMCP_CALL_%ld=%lu", (long)getpid(), ++seq);
-    size_t nenv = 0;
+    size_t nenv = 0, nset = 0;
     while (environ[nenv])
         nenv++;
-    char **env = xcalloc(nenv + 2, sizeof(char *));
+    while (o->env_set && o->env_set[nset])
+        nset++;
+    char **env = xcalloc(nenv + nset + 2, sizeof(char *));
     size_t name_len = (size_t)(strchr(c->marker, '=') - c->marker) + 1;
     size_t ne = 0;
     for (size_t i = 0; i < nenv; i++)
-        if (strncmp(environ[i], c->marker, name_len) != 0)
+        if (strncmp(environ[i], c->marker, name_len) != 0 &&
+            !env_named(environ[i], (const char *const *)o->env_set, 0) &&
+            !env_named(environ[i], o->env_unset, 1))
             env[ne++] = environ[i];
+    for (size_t i = 0; i < nset; i++)
+        env[ne++] = o->env_set[i];
     env[ne++] = c->marker;
 
     uv_process_options_t opts;
@@ -360,7 +380,7 @@ int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char 
     opts.file = full[0];
     opts.args = full;
     opts.env = env;
-    opts.cwd = cwd;
+    opts.cwd = o->cwd;
     opts.flags = UV_PROCESS_DETACHED; /* setsid: its own process group */
     opts.stdio_count = 3;
     opts.stdio = stdio;
@@ -384,17 +404,64 @@ int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char 
     c->start = proctree_read(c->pid, &me) == 0 ? me.start : 0;
     uv_read_start((uv_stream_t *)&c->out, alloc_cb, out_read);
     uv_read_start((uv_stream_t *)&c->err, alloc_cb, err_read);
-    c->input = xmalloc(input_len ? input_len : 1);
-    if (input_len > 0) /* a review without instructions has none */
-        memcpy(c->input, input, input_len);
-    uv_buf_t b = uv_buf_init(c->input, (unsigned)input_len);
+    *out = c;
+    if (o->keep_input)
+        return 0;
+    c->input = xmalloc(o->input_len ? o->input_len : 1);
+    if (o->input_len > 0) /* a review without instructions has none */
+        memcpy(c->input, o->input, o->input_len);
+    uv_buf_t b = uv_buf_init(c->input, (unsigned)o->input_len);
     c->write_req.data = c;
     if (uv_write(&c->write_req, (uv_stream_t *)&c->in, &b, 1, write_cb) < 0) {
         free(c->input);
         c->input = NULL;
     }
-    *out = c;
     return 0;
+}
+
+typedef struct {
+    uv_write_t req;
+    child *c;
+    size_t len;
+    char data[];
+} child_write_req;
+
+static void queued_write_cb(uv_write_t *req, int status)
+{
+    child_write_req *w = (child_write_req *)req;
+    if (status < 0 && status != UV_ECANCELED)
+        log_msg(LOG_DEBUG, "writing to codex pid %d: %s", w->c->pid, uv_strerror(status));
+    free(w);
+}
+
+int child_write(child *c, const char *data, size_t len)
+{
+    if (c->input_closed || c->closing || c->exited)
+        return UV_EPIPE;
+    child_write_req *w = xmalloc(sizeof(*w) + len);
+    w->c = c;
+    w->len = len;
+    memcpy(w->data, data, len);
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->in, &b, 1, queued_write_cb);
+    if (rc < 0)
+        free(w);
+    return rc;
+}
+
+size_t child_write_queued(const child *c)
+{
+    return uv_stream_get_write_queue_size((const uv_stream_t *)&c->in);
+}
+
+void child_close_input(child *c)
+{
+    if (c->input_closed || c->closing)
+        return;
+    c->input_closed = 1;
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->in, shutdown_cb) < 0)
+        close_handle((uv_handle_t *)&c->in);
 }
 
 static void grace_expired(uv_timer_t *t)
@@ -432,6 +499,31 @@ void child_kill(child *c)
 {
     if (!c->exited)
         kill_group(c, SIGKILL);
+}
+
+size_t child_kill_tagged(child *c, const char *entry)
+{
+    size_t total = 0;
+#ifdef __linux__
+    for (int round = 0; round < 8 && !c->exited; round++) {
+        proc_info *list;
+        size_t n = proctree_list(&list), *tree;
+        size_t nt = proctree_descendants(list, n, c->pid, &tree), killed = 0;
+        for (size_t i = 0; i < nt; i++)
+            if (proctree_environ_has(list[tree[i]].pid, entry) &&
+                kill(list[tree[i]].pid, SIGKILL) == 0)
+                killed++;
+        free(tree);
+        free(list);
+        total += killed;
+        if (killed == 0)
+            break;
+    }
+#else
+    (void)c;
+    (void)entry;
+#endif
+    return total;
 }
 
 int child_pid(const child *c)

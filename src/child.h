@@ -38,11 +38,31 @@ typedef struct {
     void (*on_output)(void *ctx, const char *data, size_t len);
 } child_callbacks;
 
-/* Spawns argv (argv[0] an absolute path) in cwd with the prompt on stdin.
- * Returns 0 or a negative UV_E* code (nothing to clean up then). */
-int child_spawn(uv_loop_t *loop, char *const *argv, const char *cwd, const char *input,
-                size_t input_len, unsigned grace_ms, const child_callbacks *cb, void *ctx,
-                child **out);
+typedef struct {
+    const char *cwd;
+    /* Written to stdin, which is then closed (a prompt) ... */
+    const char *input;
+    size_t input_len;
+    /* ... unless stdin stays open for child_write (the app-server). */
+    int keep_input;
+    /* "NAME=VALUE" entries to set and names to remove from the environment
+     * it inherits (NULL-terminated lists, or NULL). */
+    char *const *env_set;
+    const char *const *env_unset;
+    unsigned grace_ms; /* the supervisor's SIGTERM -> SIGKILL */
+} child_options;
+
+/* Spawns argv (argv[0] an absolute path). Returns 0 or a negative UV_E*
+ * code (nothing to clean up then). */
+int child_spawn(uv_loop_t *loop, char *const *argv, const child_options *o,
+                const child_callbacks *cb, void *ctx, child **out);
+/* Queues data (copied) on the stdin of a keep_input child. Returns 0, or
+ * a negative UV_E* code when stdin is closed or broken. */
+int child_write(child *c, const char *data, size_t len);
+/* Bytes queued on its stdin that it has not read yet. */
+size_t child_write_queued(const child *c);
+/* Closes its stdin (after what is queued): the app-server's way to end. */
+void child_close_input(child *c);
 /* SIGTERM to the group now, SIGKILL grace_ms later if it is still there. */
 void child_terminate(child *c, unsigned grace_ms);
 /* SIGKILL to the group now. */
@@ -51,6 +71,11 @@ void child_kill(child *c);
  * on its own pipe. Its stderr is still read (only a tail is kept). */
 void child_pause_output(child *c, int paused);
 int child_pid(const child *c);
+/* SIGKILLs every process below the child whose environment holds `entry`
+ * ("NAME=VALUE"), in rounds until none is left (what dies hands its
+ * children on). The app-server engine ends a turn's processes with it:
+ * codex gives each command CODEX_THREAD_ID. Returns how many. */
+size_t child_kill_tagged(child *c, const char *entry);
 
 /* The main() of a CHILD_EXEC_FLAG invocation: argv[2] is the parent's pid,
  * argv[3] the grace period (ms) between SIGTERM and SIGKILL, argv[4..] what

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "engine.h"
 #include "events.h"
 #include "limits.h"
 #include "log.h"
@@ -23,7 +24,7 @@ typedef struct job {
     codex_request req;
     char *codex_path;
     events_state ev;
-    child *child;
+    engine_turn *run; /* the turn in its engine, while it runs */
     job_state state;
     int cancelled;
     char *stop_error; /* why we stopped it: time limit, idle limit */
@@ -50,6 +51,7 @@ struct jobs {
     unsigned nrunning;
     size_t nqueued, queued_bytes;
     int behind; /* the client is not reading: hold codex back (limits.h) */
+    engine *engine;
 };
 
 void jobs_config_default(jobs_config *cfg)
@@ -59,6 +61,8 @@ void jobs_config_default(jobs_config *cfg)
     cfg->timeout_s = 0;
     cfg->idle_timeout_s = 0;
     cfg->kill_grace_ms = KILL_GRACE_MS_DEFAULT;
+    cfg->engine = ENGINE_AUTO;
+    cfg->native = 1;
 }
 
 jobs *jobs_new(uv_loop_t *loop, const jobs_config *cfg)
@@ -68,11 +72,21 @@ jobs *jobs_new(uv_loop_t *loop, const jobs_config *cfg)
     j->cfg = *cfg;
     if (j->cfg.max_parallel == 0)
         j->cfg.max_parallel = 1;
+    engine_config ec = {j->cfg.engine, j->cfg.kill_grace_ms, j->cfg.native, j->cfg.state_dir};
+    j->engine = engine_new(loop, &ec);
     return j;
+}
+
+void jobs_close(jobs *j)
+{
+    engine_close(j->engine);
 }
 
 void jobs_free(jobs *j)
 {
+    if (j == NULL)
+        return;
+    engine_free(j->engine);
     free(j);
 }
 
@@ -172,8 +186,7 @@ static void stop_child(job *jb, const char *what)
         jb->stop_error = xasprintf("%s; codex was stopped. Resume the session with its "
                                    "SESSION_ID to continue.",
                                    what);
-    child_pause_output(jb->child, 0); /* read on, so that it can end */
-    child_terminate(jb->child, jb->owner->cfg.kill_grace_ms);
+    engine_turn_stop(jb->run, jb->owner->cfg.kill_grace_ms);
 }
 
 static void deadline_hit(uv_timer_t *t)
@@ -199,8 +212,7 @@ static void post_turn_hit(uv_timer_t *t)
     job *jb = t->data;
     log_msg(LOG_INFO, "codex still running %u ms after turn.completed; terminating it",
             POST_TURN_GRACE_MS);
-    child_pause_output(jb->child, 0);
-    child_terminate(jb->child, jb->owner->cfg.kill_grace_ms);
+    engine_turn_stop(jb->run, jb->owner->cfg.kill_grace_ms);
 }
 
 /* What a review without instructions is of, for the registry and the
@@ -233,6 +245,12 @@ static void record_session(job *jb)
 {
     store_turn t = turn_record(jb);
     store_turn_session(jb->owner->cfg.store, jb->turn, jb->ev.thread_id, &t);
+}
+
+static void on_turn_warning(void *ctx, const char *msg)
+{
+    job *jb = ctx;
+    events_warn(&jb->ev, "%s", msg);
 }
 
 static void on_child_output(void *ctx, const char *data, size_t len)
@@ -323,13 +341,17 @@ static char *exit_error(const job *jb, int64_t status, int sig, const char *tail
 
 static void pump(jobs *j);
 
-static void on_child_exit(void *ctx, int64_t status, int sig, const char *tail, size_t tail_len)
+static void on_turn_end(void *ctx, const engine_end *end)
 {
     job *jb = ctx;
     jobs *j = jb->owner;
+    int64_t status = end->exit_status;
+    int sig = end->term_signal;
+    const char *tail = end->stderr_tail;
+    size_t tail_len = end->stderr_len;
     list_remove(&j->running, jb);
     j->nrunning--;
-    jb->child = NULL;
+    jb->run = NULL;
     uv_timer_stop(&jb->deadline);
     uv_timer_stop(&jb->idle);
     uv_timer_stop(&jb->post_turn);
@@ -361,7 +383,7 @@ static void on_child_exit(void *ctx, int64_t status, int sig, const char *tail, 
         status_name = jb->ev.terminal == EV_COMPLETED ? "completed" : "failed";
     } else {
         status_name = "failed";
-        err = exit_err = exit_error(jb, status, sig, tail, tail_len);
+        err = end->error ? end->error : (exit_err = exit_error(jb, status, sig, tail, tail_len));
     }
     size_t last_len;
     const char *last = events_last_message(&jb->ev, &last_len);
@@ -391,21 +413,16 @@ static void job_fail_early(job *jb, const char *err)
 
 /* The call's transcript and its turn in the registry. Neither can fail
  * the call: what goes wrong is a warning in its result. */
-static void open_record(jobs *j, job *jb, char **argv)
+static void open_record(jobs *j, job *jb, json_t *launch)
 {
     jb->review_target = review_target(&jb->req);
     store_turn t = turn_record(jb);
     if (j->cfg.state_dir) {
-        json_t *args = json_array();
-        for (char **a = argv; *a; a++) {
-            char *clean = utf8_clean(*a);
-            json_array_append_new(args, json_string(clean));
-            free(clean);
-        }
-        json_t *h = json_pack("{s:s, s:s, s:s%, s:o}", "tool", jb->req.tool, "cd", jb->req.cd,
-                              "prompt", t.prompt ? t.prompt : "", t.prompt_len, "argv", args);
+        json_t *h = json_pack("{s:s, s:s, s:s%}", "tool", jb->req.tool, "cd", jb->req.cd, "prompt",
+                              t.prompt ? t.prompt : "", t.prompt_len);
         if (h == NULL) /* a prompt that is not UTF-8 cannot be: it came as JSON */
             h = json_object();
+        json_object_update(h, launch); /* engine, argv */
         if (jb->req.session_id)
             json_object_set_new(h, "SESSION_ID", json_string(jb->req.session_id));
         char *err = NULL;
@@ -440,13 +457,12 @@ static void job_start(jobs *j, job *jb)
         free(err);
         return;
     }
-    char **argv = codex_argv_build(&jb->req, jb->codex_path);
-    static const child_callbacks cb = {on_child_line, on_child_exit, on_child_output};
-    int rc = child_spawn(j->loop, argv, jb->req.cd, jb->req.prompt, jb->req.prompt_len,
-                         j->cfg.kill_grace_ms, &cb, jb, &jb->child);
-    if (rc == 0)
-        open_record(j, jb, argv);
-    codex_argv_free(argv);
+    static const engine_callbacks cb = {on_child_line, on_turn_end, on_child_output,
+                                        on_turn_warning};
+    json_t *launch = NULL;
+    char *start_err = NULL;
+    int rc =
+        engine_start(j->engine, &jb->req, jb->codex_path, &cb, jb, &jb->run, &launch, &start_err);
     if (rc < 0) {
         char *err;
         if (access(jb->codex_path, X_OK) != 0)
@@ -455,15 +471,20 @@ static void job_start(jobs *j, job *jb)
         else if (access(jb->req.cd, X_OK) != 0)
             err = xasprintf("could not start codex in cd \"%s\": %s", jb->req.cd, uv_strerror(rc));
         else
-            err = xasprintf("could not start codex (%s): %s", jb->codex_path, uv_strerror(rc));
+            err = xstrdup(start_err);
+        free(start_err);
         job_fail_early(jb, err);
         free(err);
         return;
     }
+    /* The turn is the engine's now: it ends through on_turn_end, never
+     * before this returns. */
     jb->state = J_RUNNING;
     list_append(&j->running, jb);
     j->nrunning++;
-    log_msg(LOG_INFO, "codex started (pid %d)%s%s", child_pid(jb->child),
+    open_record(j, jb, launch);
+    json_decref(launch);
+    log_msg(LOG_INFO, "codex started (%s)%s%s", engine_turn_describe(jb->run),
             jb->req.session_id ? " resuming " : "", jb->req.session_id ? jb->req.session_id : "");
     progress(jb, "started codex%s%s", jb->req.session_id ? " on session " : "",
              jb->req.session_id ? jb->req.session_id : "");
@@ -608,10 +629,9 @@ void jobs_cancel(jobs *j, mcp_call *call)
         pump(j);
         return;
     }
-    if (jb->state == J_RUNNING && jb->child) {
+    if (jb->state == J_RUNNING && jb->run) {
         /* Its output is not wanted any more: let it drain so it ends. */
-        child_pause_output(jb->child, 0);
-        child_terminate(jb->child, j->cfg.kill_grace_ms);
+        engine_turn_stop(jb->run, j->cfg.kill_grace_ms);
     }
 }
 
@@ -620,9 +640,9 @@ void jobs_set_behind(jobs *j, int behind)
     j->behind = behind;
     for (job *jb = j->running; jb; jb = jb->next) {
         /* A call being stopped is read on: its end is what frees the slot. */
-        if (jb->child == NULL || jb->cancelled || jb->stop_error)
+        if (jb->run == NULL || jb->cancelled || jb->stop_error)
             continue;
-        child_pause_output(jb->child, behind);
+        engine_turn_pause(jb->run, behind);
         /* Codex is not idle while it waits on its pipe. */
         if (j->cfg.idle_timeout_s > 0 && jb->ev.terminal == EV_RUNNING) {
             if (behind)
@@ -638,6 +658,7 @@ void jobs_set_behind(jobs *j, int behind)
 void jobs_kill_now(jobs *j)
 {
     for (job *jb = j->running; jb; jb = jb->next)
-        if (jb->child)
-            child_kill(jb->child);
+        if (jb->run)
+            engine_turn_kill(jb->run);
+    engine_kill_now(j->engine);
 }

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "codex_args.h"
+#include "engine.h"
 #include "mcp.h"
 #include "store.h"
 
@@ -22,6 +23,8 @@ typedef struct {
     const char *state_dir;   /* transcripts go here; NULL: none */
     store *store;            /* the session registry; NULL: none */
     size_t max_result_chars; /* 0: by client (limits.h BUDGET_*) */
+    engine_kind engine;      /* --engine */
+    int native;              /* run the native codex behind the npm launcher */
 } jobs_config;
 
 typedef struct jobs jobs;
@@ -36,6 +39,8 @@ void jobs_cancel(jobs *j, mcp_call *call);
 /* The client is behind on its replies (1) or caught up (0): while it is,
  * running codex processes wait on their stdout and none is started. */
 void jobs_set_behind(jobs *j, int behind);
+/* Shutdown, once every call has finished: the app-server is let go. */
+void jobs_close(jobs *j);
 /* SIGKILL every running child now (a second shutdown signal). */
 void jobs_kill_now(jobs *j);
 void jobs_free(jobs *j);

@@ -178,4 +178,40 @@
 /* Longest warning text kept (bytes). */
 #define WARNING_TEXT_MAX 2048u
 
+/* package.json files read to recognize the npm launcher (launcher.c): the
+ * real one is about 1 KiB. */
+#define LAUNCHER_PACKAGE_JSON_MAX (1024 * 1024)
+
+/* The app-server engine (engine_appserver.c). Spawn to the initialize
+ * answer took 82 ms here; a cold start from a slow disk takes seconds. */
+#define APPSERVER_INIT_MS 20000u
+/* Time for the answer to one request (thread/start, thread/resume,
+ * turn/start, the cleanup after a turn) before the app-server is taken as
+ * hung and restarted. Loading a long thread from disk is the slowest. */
+#define APPSERVER_STEP_MS 30000u
+/* After turn/interrupt, turn/completed came in about 8 ms; this is on top
+ * of the call's kill grace. */
+#define APPSERVER_INTERRUPT_MS 5000u
+/* Crashes in a row (no turn completed between them) after which `auto`
+ * uses codex exec for the rest of the server's life. */
+#define APPSERVER_CRASHES_MAX 3u
+/* Bytes written to the app-server's stdin that it has not read: past this
+ * it is not reading, and it is restarted. Each turn writes its prompt
+ * (at most 1 MiB, codex's own cap) and a few small requests. */
+#define APPSERVER_WRITE_QUEUE_MAX (64u * 1024u * 1024u)
+/* After its stdin is closed at shutdown it exited in 20-330 ms; SIGTERM
+ * after this. */
+#define APPSERVER_EXIT_MS 3000u
+/* The oldest codex whose app-server protocol codexmcp was checked against
+ * (REFERENCE 9); an older one falls back to exec under --engine auto. */
+#define APPSERVER_MIN_VERSION "0.169.0"
+/* Releases cut short that one app-server start undoes (each is one small
+ * request); more wait for the next start. */
+#define APPSERVER_RECOVER_MAX 64u
+/* The app-server sends its client's name upstream as the `originator`
+ * header and User-Agent prefix; exec sends "codex_exec". Under this name
+ * the model endpoint sees the same requests from both engines. */
+#define APPSERVER_CLIENT_NAME "codex_exec"
+#define APPSERVER_CLIENT_VERSION CODEXMCP_VERSION
+
 #endif

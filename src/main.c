@@ -53,6 +53,15 @@ static const char usage_text[] =
     "  --idle-timeout SECONDS end a call when codex makes no progress for this long\n"
     "                         (retry notices do not count), 0 = off (default:\n"
     "                         $CODEXMCP_IDLE_TIMEOUT, else 0)\n"
+    "  --engine ENGINE        how codex runs: appserver (one warm `codex\n"
+    "                         app-server` for every call), exec (a `codex exec`\n"
+    "                         per call) or auto: the app-server, falling back to\n"
+    "                         exec when it cannot start or keeps failing, and\n"
+    "                         for calls with a profile (default: $CODEXMCP_ENGINE,\n"
+    "                         else auto)\n"
+    "  --no-native-codex      run `codex` as found, even when it is the npm\n"
+    "                         launcher (by default its native binary runs\n"
+    "                         directly, saving a Node start per call)\n"
     "  --kill-grace MS        time between SIGTERM and SIGKILL of every process of\n"
     "                         a call that is stopped (default: 2000)\n"
     "  --max-line-bytes N     longest request line accepted (default: 67108864)\n"
@@ -112,6 +121,7 @@ static void finish_exit(void *ctx)
     /* Every call is done: what the registry still has queued is tried
      * once, without waiting on another process's lock. */
     store_stop(a->store);
+    jobs_close(a->jobs);
     for (int i = 0; i < 3; i++)
         uv_close((uv_handle_t *)&a->sigs[i], NULL);
 }
@@ -217,6 +227,8 @@ enum {
     OPT_LOG_LEVEL,
     OPT_MAX_RESULT,
     OPT_STATE_DIR,
+    OPT_ENGINE,
+    OPT_NO_NATIVE,
 };
 
 /* path made absolute (against the working directory) and without ".",
@@ -340,6 +352,13 @@ int main(int argc, char **argv)
     }
     cfg.max_result_chars = (size_t)u;
     const char *state_opt = NULL;
+    const char *engine_env = getenv("CODEXMCP_ENGINE");
+    if (engine_env && *engine_env && engine_kind_parse(engine_env, &cfg.engine) != 0) {
+        fprintf(stderr,
+                "codexmcp: invalid CODEXMCP_ENGINE='%s': expected auto, appserver or exec\n",
+                engine_env);
+        return 2;
+    }
 
     static const struct option opts[] = {
         {"codex", required_argument, NULL, OPT_CODEX},
@@ -351,6 +370,8 @@ int main(int argc, char **argv)
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"max-result-chars", required_argument, NULL, OPT_MAX_RESULT},
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+        {"engine", required_argument, NULL, OPT_ENGINE},
+        {"no-native-codex", no_argument, NULL, OPT_NO_NATIVE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -394,6 +415,13 @@ int main(int argc, char **argv)
             if (parse_uint(optarg, BUDGET_MAX_CHARS, &u) != 0 || u < BUDGET_MIN_CHARS)
                 return bad_option("--max-result-chars", optarg, "a number from 1000 to 10000000");
             cfg.max_result_chars = (size_t)u;
+            break;
+        case OPT_ENGINE:
+            if (engine_kind_parse(optarg, &cfg.engine) != 0)
+                return bad_option("--engine", optarg, "auto, appserver or exec");
+            break;
+        case OPT_NO_NATIVE:
+            cfg.native = 0;
             break;
         case OPT_STATE_DIR:
             if (*optarg == '\0')

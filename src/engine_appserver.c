@@ -1,0 +1,1029 @@
+/* The app-server engine: one warm `codex app-server` (JSON-RPC lines on
+ * its stdin and stdout, REFERENCE 9) for the whole server, run by child.c
+ * under a supervisor like any codex; a thread in it per session. A turn
+ * goes: wait for the process, thread/start or thread/resume, turn/start,
+ * its notifications (mapped to exec's lines by asmap.c), turn/completed,
+ * then the cleanup that exec gets for free by exiting: the commands the
+ * turn left running are ended, and the thread is unloaded so that any
+ * other codex can resume the session at once. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "asmap.h"
+#include "child.h"
+#include "engine_impl.h"
+#include "limits.h"
+#include "log.h"
+#include "util.h"
+#include "version.h"
+
+typedef enum { AS_OFF, AS_STARTING, AS_READY, AS_CLOSING } as_state;
+
+typedef enum {
+    T_WAIT,    /* for the process to be ready */
+    T_THREAD,  /* thread/start or thread/resume sent */
+    T_TURN,    /* turn/start sent */
+    T_RUNNING, /* its notifications flow */
+    T_STOP,    /* turn/interrupt sent: waiting for turn/completed */
+    T_CLEAN,   /* thread/backgroundTerminals/clean sent */
+    T_RELEASE, /* the thread is being unloaded */
+} turn_phase;
+
+/* What an answer is for. */
+typedef enum {
+    R_INITIALIZE,
+    R_THREAD,
+    R_TURN,
+    R_INTERRUPT,
+    R_CLEAN,
+    R_ARCHIVE,
+    R_UNARCHIVE,
+    R_RECOVER,
+} req_kind;
+
+typedef struct pending {
+    int64_t id;
+    req_kind kind;
+    struct as_turn *turn; /* NULL for the process's own requests */
+    char *thread;         /* R_RECOVER: the thread to unarchive */
+    struct pending *next;
+} pending;
+
+struct as_turn {
+    appserver *as;
+    const codex_request *req;
+    engine_callbacks cb;
+    void (*unavailable)(void *ctx, const char *why);
+    void *ctx;
+    turn_phase phase;
+    char *thread_id;
+    char *turn_id;
+    int stop_asked;      /* stop once the current step is answered */
+    int ran_commands;    /* a commandExecution started: clean up after */
+    int thread_loaded;   /* ours to release */
+    int unavailable_now; /* the app-server could not be started for it */
+    char *error;         /* why it failed without turn/completed */
+    asmap map;
+    uv_timer_t step; /* a step that gets no answer: the app-server hangs */
+    struct as_turn *next;
+};
+
+/* One app-server process. A process that is stopped is detached from the
+ * engine at once (a new one may start beside it) and freed when it is
+ * gone. */
+typedef struct as_proc {
+    struct appserver *as;
+    child *child;
+    int pid;
+} as_proc;
+
+struct appserver {
+    uv_loop_t *loop;
+    unsigned grace_ms;
+    int forced;
+    as_state state;
+    as_proc *cur; /* the process turns go to, or NULL */
+    child *proc;  /* cur's child */
+    int pid;
+    char *codex_path;
+    int64_t next_id;
+    pending *pending;
+    as_turn *turns;
+    unsigned crashes; /* in a row, without a completed turn between */
+    char *unusable;   /* why auto does not use it any more */
+    uv_timer_t timer; /* initialize deadline; SIGTERM after close */
+    int timer_open;
+    char *journal_dir;   /* <state>/releasing, or NULL */
+    char *codex_home;    /* the app-server's, from initialize */
+    unsigned recovering; /* unarchive answers awaited before turns start */
+};
+
+static void turn_end(as_turn *t, const char *error);
+static void early_end(uv_timer_t *tm);
+static void start_waiting(appserver *as);
+static void finish(as_turn *t);
+static void turn_step(as_turn *t);
+static void restart(appserver *as, const char *why);
+
+/* ---- the wire ---- */
+
+static int send_msg(appserver *as, json_t *msg)
+{
+    char *s = json_dumps(msg, JSON_COMPACT);
+    json_decref(msg);
+    if (s == NULL || as->proc == NULL) {
+        free(s);
+        return -1;
+    }
+    size_t n = strlen(s);
+    s[n] = '\n'; /* replaces the NUL: the length is kept apart */
+    int rc = child_write(as->proc, s, n + 1);
+    free(s);
+    if (rc == 0 && child_write_queued(as->proc) > APPSERVER_WRITE_QUEUE_MAX) {
+        restart(as, "it stopped reading its stdin");
+        return -1;
+    }
+    return rc;
+}
+
+static int request(appserver *as, req_kind kind, as_turn *t, const char *method, json_t *params)
+{
+    pending *p = xcalloc(1, sizeof(*p));
+    p->id = ++as->next_id;
+    p->kind = kind;
+    p->turn = t;
+    p->next = as->pending;
+    as->pending = p;
+    json_t *msg = json_pack("{s:I, s:s, s:o}", "id", (json_int_t)p->id, "method", method, "params",
+                            params ? params : json_object());
+    return send_msg(as, msg);
+}
+
+/* Forgets the requests of a turn that ended: their answers are ignored. */
+static void forget_turn(appserver *as, as_turn *t)
+{
+    for (pending *p = as->pending; p; p = p->next)
+        if (p->turn == t)
+            p->turn = NULL;
+}
+
+static pending *take_pending(appserver *as, int64_t id)
+{
+    for (pending **pp = &as->pending; *pp; pp = &(*pp)->next) {
+        if ((*pp)->id == id) {
+            pending *p = *pp;
+            *pp = p->next;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* ---- a turn's steps ---- */
+
+static void step_timeout(uv_timer_t *tm)
+{
+    as_turn *t = tm->data;
+    const char *what = t->phase == T_THREAD    ? "loading the session"
+                       : t->phase == T_TURN    ? "starting the turn"
+                       : t->phase == T_STOP    ? "interrupting the turn"
+                       : t->phase == T_CLEAN   ? "ending the turn's commands"
+                       : t->phase == T_RELEASE ? "unloading the session"
+                                               : "a step";
+    char *why = xasprintf("it did not answer %s in time", what);
+    restart(t->as, why);
+    free(why);
+}
+
+static void arm(as_turn *t, unsigned ms)
+{
+    uv_timer_start(&t->step, step_timeout, ms, 0);
+}
+
+static void emit(as_turn *t, char *line)
+{
+    if (line == NULL)
+        return;
+    size_t n = strlen(line);
+    line[n] = '\n';
+    t->cb.on_output(t->ctx, line, n + 1);
+    t->cb.on_line(t->ctx, line, n, 0);
+    free(line);
+}
+
+static void warn(as_turn *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(as_turn *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    t->cb.on_warning(t->ctx, msg);
+    free(msg);
+}
+
+static json_t *thread_params(const codex_request *r)
+{
+    /* exec's --dangerously-bypass-approvals-and-sandbox is this pair */
+    json_t *p = json_pack("{s:s, s:s, s:s}", "cwd", r->cd, "sandbox",
+                          r->yolo ? "danger-full-access" : r->sandbox, "approvalPolicy", "never");
+    if (r->model)
+        json_object_set_new(p, "model", json_string(r->model));
+    if (r->reasoning_effort)
+        json_object_set_new(p, "config",
+                            json_pack("{s:s}", "model_reasoning_effort", r->reasoning_effort));
+    return p;
+}
+
+static void start_thread(as_turn *t)
+{
+    json_t *p = thread_params(t->req);
+    const char *method = "thread/start";
+    if (t->req->session_id) {
+        method = "thread/resume";
+        json_object_set_new(p, "threadId", json_string(t->req->session_id));
+        /* the history is not wanted: it can be megabytes */
+        json_object_set_new(p, "excludeTurns", json_true());
+    }
+    t->phase = T_THREAD;
+    arm(t, APPSERVER_STEP_MS);
+    request(t->as, R_THREAD, t, method, p);
+}
+
+static void start_turn(as_turn *t)
+{
+    const codex_request *r = t->req;
+    /* images first, then the text, as exec sends them */
+    json_t *input = json_array();
+    for (size_t i = 0; i < r->nimages; i++)
+        json_array_append_new(input,
+                              json_pack("{s:s, s:s}", "type", "localImage", "path", r->images[i]));
+    json_array_append_new(input, json_pack("{s:s, s:s%}", "type", "text", "text",
+                                           r->prompt ? r->prompt : "", r->prompt_len));
+    t->phase = T_TURN;
+    arm(t, APPSERVER_STEP_MS);
+    request(t->as, R_TURN, t, "turn/start",
+            json_pack("{s:s, s:o}", "threadId", t->thread_id, "input", input));
+}
+
+static void interrupt(as_turn *t, unsigned grace_ms)
+{
+    t->phase = T_STOP;
+    arm(t, grace_ms + APPSERVER_INTERRUPT_MS);
+    request(t->as, R_INTERRUPT, t, "turn/interrupt",
+            json_pack("{s:s, s:s}", "threadId", t->thread_id, "turnId", t->turn_id));
+}
+
+/* ---- releasing a thread ----
+ *
+ * A thread loaded in the app-server is locked against every other codex
+ * (REFERENCE 9.5) until it is unloaded, and only thread/archive unloads it
+ * at once; thread/unarchive then moves its rollout back. Between the two
+ * the session is archived, so each release is written down first, in
+ * <state>/releasing/<thread>.json: a release cut short (codexmcp or the
+ * app-server killed in between) is undone by the next app-server that
+ * starts with the same CODEX_HOME, before it takes any turn. */
+
+static char *journal_path(const appserver *as, const char *thread_id)
+{
+    return xasprintf("%s/%s.json", as->journal_dir, thread_id);
+}
+
+/* Writes the journal entry; 0, or -1 when it cannot (then the thread is
+ * not archived: it stays loaded until the app-server ends). */
+static int journal_write(appserver *as, const char *thread_id)
+{
+    if (as->journal_dir == NULL || as->codex_home == NULL || !uuid_shaped(thread_id))
+        return -1;
+    if (mkdir_private(as->journal_dir) != 0)
+        return -1;
+    char *path = journal_path(as, thread_id);
+    json_t *j = json_pack("{s:s, s:s, s:I}", "thread", thread_id, "codex_home", as->codex_home,
+                          "pid", (json_int_t)getpid());
+    int rc = json_dump_file(j, path, JSON_COMPACT);
+    if (rc == 0)
+        chmod(path, 0600);
+    json_decref(j);
+    free(path);
+    return rc == 0 ? 0 : -1;
+}
+
+static void journal_remove(appserver *as, const char *thread_id)
+{
+    if (as->journal_dir == NULL)
+        return;
+    char *path = journal_path(as, thread_id);
+    unlink(path);
+    free(path);
+}
+
+/* Unarchives what a release cut short left archived: entries of this
+ * CODEX_HOME whose codexmcp is gone, or is this one (its app-server died).
+ * Returns how many requests were sent. */
+static unsigned recover(appserver *as)
+{
+    DIR *d = as->journal_dir ? opendir(as->journal_dir) : NULL;
+    if (d == NULL)
+        return 0;
+    unsigned sent = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && sent < APPSERVER_RECOVER_MAX) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        char *path = xasprintf("%s/%s", as->journal_dir, e->d_name);
+        json_t *j = json_load_file(path, 0, NULL);
+        free(path);
+        const char *thread = json_string_value(json_object_get(j, "thread"));
+        const char *home = json_string_value(json_object_get(j, "codex_home"));
+        json_int_t pid = json_integer_value(json_object_get(j, "pid"));
+        int theirs = pid > 0 && pid != getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+        if (thread && home && strcmp(home, as->codex_home) == 0 && !theirs && uuid_shaped(thread)) {
+            log_msg(LOG_WARNING, "unarchiving session %s: its release was cut short", thread);
+            request(as, R_RECOVER, NULL, "thread/unarchive",
+                    json_pack("{s:s}", "threadId", thread));
+            as->pending->thread = xstrdup(thread); /* the request just added */
+            sent++;
+        }
+        json_decref(j);
+    }
+    closedir(d);
+    return sent;
+}
+
+static void release(as_turn *t)
+{
+    t->phase = T_RELEASE;
+    if (journal_write(t->as, t->thread_id) != 0) {
+        log_msg(LOG_WARNING,
+                "session %s stays loaded in the app-server: the record its release needs "
+                "could not be written",
+                t->thread_id);
+        warn(t,
+             "the app-server keeps session %s open until it exits (codexmcp could not write "
+             "the record its release needs in the state directory), so another codex cannot "
+             "resume it before then",
+             t->thread_id);
+        t->thread_loaded = 0;
+        finish(t);
+        return;
+    }
+    arm(t, APPSERVER_STEP_MS);
+    request(t->as, R_ARCHIVE, t, "thread/archive", json_pack("{s:s}", "threadId", t->thread_id));
+}
+
+/* After the turn: end what it left running, then unload the thread. */
+static void finish(as_turn *t)
+{
+    if (t->ran_commands && t->phase < T_CLEAN) {
+        t->phase = T_CLEAN;
+        arm(t, APPSERVER_STEP_MS);
+        request(t->as, R_CLEAN, t, "thread/backgroundTerminals/clean",
+                json_pack("{s:s}", "threadId", t->thread_id));
+        return;
+    }
+    if (t->thread_id && t->phase < T_RELEASE) {
+        /* What escaped the turn's commands (a daemon, a `setsid … &`) still
+         * carries the thread in its environment. */
+        char *tag = xasprintf("CODEX_THREAD_ID=%s", t->thread_id);
+        size_t n = t->as->proc ? child_kill_tagged(t->as->proc, tag) : 0;
+        if (n)
+            log_msg(LOG_INFO, "ended %zu process(es) session %s left running", n, t->thread_id);
+        free(tag);
+    }
+    if (t->thread_loaded && t->phase < T_RELEASE) {
+        release(t);
+        return;
+    }
+    turn_end(t, NULL);
+}
+
+static void turn_closed(uv_handle_t *h)
+{
+    as_turn *t = h->data;
+    asmap_free(&t->map);
+    free(t->thread_id);
+    free(t->turn_id);
+    free(t->error);
+    free(t);
+}
+
+static void unlink_turn(as_turn *t)
+{
+    appserver *as = t->as;
+    for (as_turn **pp = &as->turns; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    forget_turn(as, t);
+    uv_timer_stop(&t->step);
+}
+
+/* The turn is over for the caller: on_end, then it is freed. */
+static void turn_end(as_turn *t, const char *error)
+{
+    unlink_turn(t);
+    engine_end end = {0, 0, "", 0, error ? error : t->error};
+    t->cb.on_end(t->ctx, &end);
+    uv_close((uv_handle_t *)&t->step, turn_closed);
+}
+
+/* The app-server could not take the turn: nothing of it ran. */
+static void turn_unavailable(as_turn *t, const char *why)
+{
+    unlink_turn(t);
+    t->unavailable(t->ctx, why);
+    uv_close((uv_handle_t *)&t->step, turn_closed);
+}
+
+/* A step failed: the turn ends with this error, after the cleanup of what
+ * it holds. */
+static void turn_fail(as_turn *t, char *error)
+{
+    if (t->error == NULL)
+        t->error = error;
+    else
+        free(error);
+    if (t->phase < T_CLEAN)
+        t->phase = T_STOP;
+    finish(t);
+}
+
+/* What the app-server answered a resume it refused, said as a user needs
+ * it (the same words as the exec engine for a session another process
+ * holds). */
+static char *thread_error(const as_turn *t, const char *msg)
+{
+    if (strstr(msg, "already has an active writer") != NULL)
+        return xasprintf("another process is writing this session right now (%s), so codex "
+                         "could not resume it. Wait until that turn has finished, then call again "
+                         "with this SESSION_ID.",
+                         msg);
+    if (t->req->session_id)
+        return xasprintf("codex could not resume session %s: %s", t->req->session_id, msg);
+    return xasprintf("codex could not start a session: %s", msg);
+}
+
+static void on_answer(appserver *as, pending *p, json_t *result, json_t *error)
+{
+    as_turn *t = p->turn;
+    const char *emsg = json_string_value(json_object_get(error, "message"));
+    if (error && emsg == NULL)
+        emsg = "an error without a message";
+    if (p->kind == R_RECOVER) {
+        /* "not archived": the release had finished after all */
+        if (error && strstr(emsg, "not archived") == NULL)
+            log_msg(LOG_WARNING, "app-server: unarchiving %s: %s", p->thread, emsg);
+        else
+            journal_remove(as, p->thread);
+        if (as->recovering > 0 && --as->recovering == 0)
+            start_waiting(as);
+        return;
+    }
+    if (t == NULL)
+        return;
+    uv_timer_stop(&t->step);
+    switch (p->kind) {
+    case R_THREAD: {
+        const char *id =
+            json_string_value(json_object_get(json_object_get(result, "thread"), "id"));
+        if (error || id == NULL) {
+            turn_fail(t, thread_error(t, emsg ? emsg : "no thread id in the answer"));
+            return;
+        }
+        t->thread_id = xstrdup(id);
+        t->thread_loaded = 1;
+        emit(t, asmap_thread_started(id));
+        if (t->stop_asked) {
+            finish(t);
+            return;
+        }
+        start_turn(t);
+        return;
+    }
+    case R_TURN: {
+        const char *id = json_string_value(json_object_get(json_object_get(result, "turn"), "id"));
+        if (error || id == NULL) {
+            turn_fail(t, xasprintf("codex could not start the turn: %s",
+                                   emsg ? emsg : "no turn id in the answer"));
+            return;
+        }
+        t->turn_id = xstrdup(id);
+        t->phase = T_RUNNING;
+        if (t->stop_asked)
+            interrupt(t, as->grace_ms);
+        return;
+    }
+    case R_INTERRUPT:
+        /* turn/completed follows; its timer runs on */
+        if (error) {
+            log_msg(LOG_WARNING, "app-server: turn/interrupt: %s", emsg);
+            finish(t);
+        } else {
+            arm(t, as->grace_ms + APPSERVER_INTERRUPT_MS);
+        }
+        return;
+    case R_CLEAN:
+        if (error)
+            log_msg(LOG_WARNING, "app-server: thread/backgroundTerminals/clean: %s", emsg);
+        finish(t);
+        return;
+    case R_ARCHIVE:
+        if (error) {
+            /* not archived: nothing to undo, but it stays loaded */
+            log_msg(LOG_WARNING, "app-server: thread/archive %s: %s", t->thread_id, emsg);
+            journal_remove(as, t->thread_id);
+            t->thread_loaded = 0;
+            finish(t);
+            return;
+        }
+        arm(t, APPSERVER_STEP_MS);
+        request(as, R_UNARCHIVE, t, "thread/unarchive",
+                json_pack("{s:s}", "threadId", t->thread_id));
+        return;
+    case R_UNARCHIVE:
+        if (error) {
+            /* the journal stays: the next app-server tries again */
+            log_msg(LOG_WARNING, "app-server: thread/unarchive %s: %s", t->thread_id, emsg);
+            warn(t,
+                 "codex could not unarchive session %s after unloading it (%s); codexmcp tries "
+                 "again when its app-server next starts, or run `codex unarchive %s`",
+                 t->thread_id, emsg, t->thread_id);
+        } else {
+            journal_remove(as, t->thread_id);
+        }
+        t->thread_loaded = 0;
+        finish(t);
+        return;
+    case R_INITIALIZE:
+    case R_RECOVER:
+        return;
+    }
+}
+
+/* ---- the process ---- */
+
+static void fail_all(appserver *as, const char *why_running, const char *why_waiting)
+{
+    while (as->turns) {
+        as_turn *t = as->turns;
+        if (t->phase == T_WAIT) {
+            turn_unavailable(t, why_waiting);
+        } else {
+            t->thread_loaded = 0; /* the process is gone, and its locks */
+            turn_end(t, why_running);
+        }
+    }
+    while (as->pending) {
+        pending *p = as->pending;
+        as->pending = p->next;
+        free(p->thread);
+        free(p);
+    }
+}
+
+/* Compares dotted versions: <0, 0, >0. */
+static int version_cmp(const char *a, const char *b)
+{
+    while (*a || *b) {
+        long x = strtol(a, (char **)&a, 10), y = strtol(b, (char **)&b, 10);
+        if (x != y)
+            return x < y ? -1 : 1;
+        if (*a == '.')
+            a++;
+        if (*b == '.')
+            b++;
+        if ((*a < '0' || *a > '9') && (*b < '0' || *b > '9'))
+            break;
+    }
+    return 0;
+}
+
+static void ready(appserver *as, json_t *result)
+{
+    uv_timer_stop(&as->timer);
+    /* userAgent: "<originator>/<version> (…)" */
+    const char *ua = json_string_value(json_object_get(result, "userAgent"));
+    const char *slash = ua ? strchr(ua, '/') : NULL;
+    if (slash && version_cmp(slash + 1, APPSERVER_MIN_VERSION) < 0) {
+        char *why = xasprintf("this codex (%.*s) is older than %s, the first whose app-server "
+                              "codexmcp knows",
+                              (int)strcspn(slash + 1, " "), slash + 1, APPSERVER_MIN_VERSION);
+        if (!as->forced) {
+            free(as->unusable);
+            as->unusable = xstrdup(why);
+        }
+        restart(as, why);
+        free(why);
+        return;
+    }
+    send_msg(as, json_pack("{s:s}", "method", "initialized"));
+    as->state = AS_READY;
+    const char *home = json_string_value(json_object_get(result, "codexHome"));
+    free(as->codex_home);
+    as->codex_home = home ? xstrdup(home) : NULL;
+    log_msg(LOG_INFO, "codex app-server ready (pid %d, %s)", as->pid, ua ? ua : "?");
+    as->recovering = as->codex_home ? recover(as) : 0;
+    if (as->recovering == 0)
+        start_waiting(as);
+}
+
+static void start_waiting(appserver *as)
+{
+    as_turn *next;
+    for (as_turn *t = as->turns; t; t = next) {
+        next = t->next;
+        if (t->phase == T_WAIT)
+            turn_step(t);
+    }
+}
+
+static as_turn *turn_of_thread(appserver *as, const char *thread_id)
+{
+    if (thread_id == NULL)
+        return NULL;
+    for (as_turn *t = as->turns; t; t = t->next)
+        if (t->thread_id && strcmp(t->thread_id, thread_id) == 0)
+            return t;
+    return NULL;
+}
+
+/* A request from the app-server: each gets an answer, or its turn hangs.
+ * With approvalPolicy "never" none should come. */
+static void on_server_request(appserver *as, json_t *id, const char *method, json_t *params)
+{
+    as_turn *t = turn_of_thread(as, json_string_value(json_object_get(params, "threadId")));
+    json_t *answer;
+    if (strcmp(method, "item/commandExecution/requestApproval") == 0 ||
+        strcmp(method, "item/fileChange/requestApproval") == 0) {
+        answer = json_pack("{s:O, s:{s:s}}", "id", id, "result", "decision", "decline");
+    } else if (strcmp(method, "execCommandApproval") == 0 ||
+               strcmp(method, "applyPatchApproval") == 0) {
+        answer = json_pack("{s:O, s:{s:s}}", "id", id, "result", "decision", "denied");
+    } else {
+        answer = json_pack("{s:O, s:{s:i, s:s}}", "id", id, "error", "code", -32601, "message",
+                           "codexmcp does not answer this request");
+    }
+    send_msg(as, answer);
+    log_msg(LOG_WARNING, "app-server asked %s; declined", method);
+    if (t)
+        warn(t,
+             "codex asked the client for %s, which codexmcp declined (it runs codex with "
+             "approval policy \"never\")",
+             method);
+}
+
+static void on_notification(appserver *as, const char *method, json_t *params)
+{
+    as_turn *t = turn_of_thread(as, json_string_value(json_object_get(params, "threadId")));
+    if (t == NULL || t->phase < T_TURN)
+        return;
+    if (strcmp(method, "item/started") == 0) {
+        const char *type =
+            json_string_value(json_object_get(json_object_get(params, "item"), "type"));
+        if (type && strcmp(type, "commandExecution") == 0)
+            t->ran_commands = 1;
+    }
+    emit(t, asmap_notification(&t->map, method, params));
+    if (strcmp(method, "turn/completed") == 0) {
+        const char *status =
+            json_string_value(json_object_get(json_object_get(params, "turn"), "status"));
+        if (status && strcmp(status, "completed") == 0)
+            as->crashes = 0;
+        uv_timer_stop(&t->step);
+        finish(t);
+    }
+}
+
+static void proc_line(void *ctx, const char *line, size_t len, int overflow)
+{
+    as_proc *pr = ctx;
+    appserver *as = pr->as;
+    if (pr != as->cur)
+        return; /* a process being stopped: its turns are over */
+    if (overflow) {
+        /* Whose it was is not known: every turn that is running hears of it. */
+        for (as_turn *t = as->turns; t; t = t->next)
+            if (t->phase == T_RUNNING)
+                t->cb.on_line(t->ctx, NULL, len, 1);
+        return;
+    }
+    json_error_t jerr;
+    json_t *msg = json_loadb(line, len, 0, &jerr);
+    if (!json_is_object(msg)) {
+        log_msg(LOG_DEBUG, "app-server printed a line that is not a JSON object");
+        json_decref(msg);
+        return;
+    }
+    json_t *id = json_object_get(msg, "id");
+    const char *method = json_string_value(json_object_get(msg, "method"));
+    json_t *params = json_object_get(msg, "params");
+    if (method && id) {
+        on_server_request(as, id, method, params);
+    } else if (method) {
+        on_notification(as, method, params);
+    } else if (json_is_integer(id)) {
+        pending *p = take_pending(as, json_integer_value(id));
+        json_t *error = json_object_get(msg, "error");
+        if (p && p->kind == R_INITIALIZE) {
+            if (error) {
+                char *why = xasprintf("its initialize failed: %s",
+                                      json_string_value(json_object_get(error, "message")));
+                restart(as, why);
+                free(why);
+            } else {
+                ready(as, json_object_get(msg, "result"));
+            }
+        } else if (p) {
+            on_answer(as, p, json_object_get(msg, "result"), error);
+        }
+        if (p)
+            free(p->thread);
+        free(p);
+    }
+    json_decref(msg);
+}
+
+static void proc_output(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    (void)data;
+    (void)len;
+}
+
+static void proc_exit(void *ctx, int64_t status, int sig, const char *tail, size_t tail_len)
+{
+    as_proc *pr = ctx;
+    appserver *as = pr->as;
+    int current = pr == as->cur;
+    free(pr);
+    if (!current)
+        return; /* stopped on purpose, its turns already failed */
+    as->cur = NULL;
+    as->proc = NULL;
+    int was_closing = as->state == AS_CLOSING;
+    as_state before = as->state;
+    as->state = AS_OFF;
+    uv_timer_stop(&as->timer);
+    if (was_closing) {
+        if (as->timer_open) {
+            as->timer_open = 0;
+            uv_close((uv_handle_t *)&as->timer, NULL);
+        }
+        fail_all(as, "the codex app-server was shut down", "the server is shutting down");
+        return;
+    }
+    char *clean = utf8_sanitize(tail, tail_len, STDERR_TAIL_BYTES * 3);
+    char *s = clean;
+    while (*s == ' ' || *s == '\n' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    char *how = sig ? xasprintf("was killed by signal %d", sig)
+                    : xasprintf("exited with status %lld", (long long)status);
+    as->crashes++;
+    log_msg(LOG_WARNING, "codex app-server (pid %d) %s%s%s", as->pid, how, *s ? "; stderr: " : "",
+            s);
+    if (!as->forced && as->unusable == NULL && before == AS_STARTING)
+        as->unusable = xasprintf("the codex app-server %s before it was ready%s%.200s", how,
+                                 *s ? "; codex stderr: " : "", s);
+    else if (!as->forced && as->unusable == NULL && as->crashes >= APPSERVER_CRASHES_MAX)
+        as->unusable =
+            xasprintf("the codex app-server ended %u times in a row (last: %s)", as->crashes, how);
+    char *running = xasprintf("the codex app-server %s during the turn; the session was saved as "
+                              "interrupted: resume it with its SESSION_ID to continue.%s%s",
+                              how, *s ? " codex stderr: " : "", s);
+    char *waiting = before == AS_STARTING
+                        ? xasprintf("the codex app-server %s before it was ready%s%s", how,
+                                    *s ? "; codex stderr: " : "", s)
+                        : xasprintf("the codex app-server %s", how);
+    fail_all(as, running, waiting);
+    free(running);
+    free(waiting);
+    free(how);
+    free(clean);
+}
+
+static void init_timeout(uv_timer_t *tm)
+{
+    appserver *as = tm->data;
+    if (as->state == AS_STARTING) {
+        char *why = xasprintf("it did not answer initialize within %u ms", APPSERVER_INIT_MS);
+        if (!as->forced && as->unusable == NULL)
+            as->unusable = xasprintf("the codex app-server %s", why);
+        restart(as, why);
+        free(why);
+    } else if (as->state == AS_CLOSING && as->proc) {
+        child_terminate(as->proc, as->grace_ms);
+    }
+}
+
+/* Stops the process because it misbehaved; every turn in it fails. */
+static void restart(appserver *as, const char *why)
+{
+    if (as->cur == NULL)
+        return;
+    log_msg(LOG_WARNING, "stopping the codex app-server (pid %d): %s", as->pid, why);
+    child *old = as->proc;
+    as->cur = NULL;
+    as->proc = NULL;
+    as->state = AS_OFF;
+    uv_timer_stop(&as->timer);
+    as->crashes++;
+    if (!as->forced && as->crashes >= APPSERVER_CRASHES_MAX && as->unusable == NULL)
+        as->unusable =
+            xasprintf("the codex app-server failed %u times in a row (last: %s)", as->crashes, why);
+    char *running = xasprintf("the codex app-server was restarted during the turn: %s. The "
+                              "session was saved as interrupted: resume it with its SESSION_ID "
+                              "to continue.",
+                              why);
+    char *waiting = xasprintf("the codex app-server was not usable: %s", why);
+    /* Before the turns hear of it: their ends may start new turns, and
+     * those go to a new process. */
+    child_terminate(old, as->grace_ms);
+    fail_all(as, running, waiting);
+    free(running);
+    free(waiting);
+}
+
+static int spawn(appserver *as, const codex_cmd *cmd, char **error)
+{
+    char *argv[] = {cmd->path, (char *)"app-server", NULL};
+    child_options o = {NULL, NULL, 0, 1, cmd->env_set, cmd->env_unset, as->grace_ms};
+    static const child_callbacks cb = {proc_line, proc_exit, proc_output};
+    as_proc *pr = xcalloc(1, sizeof(*pr));
+    pr->as = as;
+    int rc = child_spawn(as->loop, argv, &o, &cb, pr, &pr->child);
+    if (rc < 0) {
+        free(pr);
+        *error = xasprintf("could not start `%s app-server`: %s", cmd->path, uv_strerror(rc));
+        return rc;
+    }
+    as->cur = pr;
+    as->proc = pr->child;
+    as->pid = pr->pid = child_pid(pr->child);
+    as->state = AS_STARTING;
+    free(as->codex_path);
+    as->codex_path = xstrdup(cmd->path);
+    log_msg(LOG_INFO, "codex app-server started (pid %d)", as->pid);
+    json_t *params = json_pack("{s:{s:s, s:s, s:s}, s:{s:b}}", "clientInfo", "name",
+                               APPSERVER_CLIENT_NAME, "title", "codexmcp", "version",
+                               APPSERVER_CLIENT_VERSION, "capabilities", "experimentalApi", 1);
+    request(as, R_INITIALIZE, NULL, "initialize", params);
+    uv_timer_start(&as->timer, init_timeout, APPSERVER_INIT_MS, 0);
+    return 0;
+}
+
+/* The next step of a turn that waited for the process. */
+static void turn_step(as_turn *t)
+{
+    if (t->stop_asked) {
+        turn_end(t, "stopped before it started");
+        return;
+    }
+    start_thread(t);
+}
+
+static void early_end(uv_timer_t *tm)
+{
+    as_turn *t = tm->data;
+    if (t->unavailable_now) {
+        char *why = t->error;
+        t->error = NULL;
+        turn_unavailable(t, why);
+        free(why);
+    } else {
+        turn_end(t, t->error ? NULL : "stopped before it started");
+    }
+}
+
+/* exec refuses a directory outside a git repository unless told to skip
+ * the check; the app-server has no such check (REFERENCE 9.5). */
+static int inside_git(const char *dir)
+{
+    char *d = xstrdup(dir);
+    int found = 0;
+    while (!found) {
+        char *git = xasprintf("%s%s.git", d, strcmp(d, "/") == 0 ? "" : "/");
+        struct stat st;
+        found = lstat(git, &st) == 0;
+        free(git);
+        if (found || strcmp(d, "/") == 0)
+            break;
+        char *slash = strrchr(d, '/');
+        if (slash == d)
+            d[1] = '\0';
+        else
+            *slash = '\0';
+    }
+    free(d);
+    return found;
+}
+
+int appserver_turn_start(appserver *as, const codex_request *req, const codex_cmd *cmd,
+                         const engine_callbacks *cb,
+                         void (*unavailable)(void *ctx, const char *why), void *ctx, as_turn **out,
+                         json_t **argv)
+{
+    as_turn *t = xcalloc(1, sizeof(*t));
+    t->as = as;
+    t->req = req;
+    t->cb = *cb;
+    t->unavailable = unavailable;
+    t->ctx = ctx;
+    asmap_init(&t->map);
+    uv_timer_init(as->loop, &t->step);
+    t->step.data = t;
+    *argv = json_pack("[s, s]", cmd->path, "app-server");
+    t->next = as->turns;
+    as->turns = t;
+    *out = t;
+    /* A turn never ends before its caller has it: an early end waits for
+     * the next loop iteration. */
+    if (!req->skip_git_repo_check && !inside_git(req->cd)) {
+        t->error = xstrdup("Not inside a trusted directory and --skip-git-repo-check was not "
+                           "specified. (codex refuses a cd outside a git repository: pass "
+                           "skip_git_repo_check: true to run there.)");
+        uv_timer_start(&t->step, early_end, 0, 0);
+        return 0;
+    }
+    if (as->state == AS_OFF) {
+        if (spawn(as, cmd, &t->error) < 0) {
+            t->unavailable_now = 1;
+            uv_timer_start(&t->step, early_end, 0, 0);
+            return 0;
+        }
+    }
+    if (as->state == AS_READY)
+        turn_step(t);
+    return 0;
+}
+
+void appserver_turn_stop(as_turn *t, unsigned grace_ms)
+{
+    if (t->stop_asked)
+        return;
+    t->stop_asked = 1;
+    switch (t->phase) {
+    case T_WAIT:
+        uv_timer_start(&t->step, early_end, 0, 0);
+        break;
+    case T_RUNNING:
+        interrupt(t, grace_ms);
+        break;
+    default:
+        /* the answer to the step in flight acts on stop_asked */
+        break;
+    }
+}
+
+appserver *appserver_new(uv_loop_t *loop, unsigned grace_ms, int forced, const char *state_dir)
+{
+    appserver *as = xcalloc(1, sizeof(*as));
+    as->journal_dir = state_dir ? xasprintf("%s/releasing", state_dir) : NULL;
+    as->loop = loop;
+    as->grace_ms = grace_ms;
+    as->forced = forced;
+    uv_timer_init(loop, &as->timer);
+    as->timer.data = as;
+    as->timer_open = 1;
+    return as;
+}
+
+const char *appserver_unusable(const appserver *as)
+{
+    return as->unusable;
+}
+
+int appserver_pid(const appserver *as)
+{
+    return as->proc ? as->pid : 0;
+}
+
+void appserver_close(appserver *as)
+{
+    if (as->state == AS_CLOSING)
+        return;
+    if (as->proc == NULL) {
+        if (as->timer_open) {
+            as->timer_open = 0;
+            uv_close((uv_handle_t *)&as->timer, NULL);
+        }
+        return;
+    }
+    /* Closing its stdin ends it (its commands with it); the supervisor
+     * ends what is left. SIGTERM if it is still there after a while. */
+    as->state = AS_CLOSING;
+    child_close_input(as->proc);
+    uv_timer_start(&as->timer, init_timeout, APPSERVER_EXIT_MS, 0);
+}
+
+void appserver_kill(appserver *as)
+{
+    if (as->proc)
+        child_kill(as->proc);
+}
+
+void appserver_free(appserver *as)
+{
+    if (as == NULL)
+        return;
+    while (as->pending) {
+        pending *p = as->pending;
+        as->pending = p->next;
+        free(p->thread);
+        free(p);
+    }
+    free(as->codex_path);
+    free(as->unusable);
+    free(as->journal_dir);
+    free(as->codex_home);
+    free(as);
+}
