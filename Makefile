@@ -70,17 +70,22 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/unit need-pkgs 
 test-unit: deps $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do (cd tests/unit && ../../$$t); done
 
-# The e2e files to run (scripts/check-fresh-build.sh runs one).
+# The e2e files to run (scripts/check-fresh-build.sh runs one), and the
+# engine codexmcp runs them with (CODEXMCP_ENGINE; the suite's own default is
+# auto, which is the app-server with the real codex).
 E2E ?= *.test.mjs
 test-e2e: deps $(BUILD)/codexmcp
 	cd tests/e2e && CODEXMCP_STATE_DIR=$${CODEXMCP_STATE_DIR:-$(abspath $(BUILD))/e2e-state} \
 	    CODEXMCP_BIN=$(abspath $(BUILD)/codexmcp) node --test --test-concurrency=2 $(E2E)
 
-## make test: every test (unit, then end to end)
+## make test: every test (unit, then end to end under each engine: auto, then exec)
 test: deps
 	$(MAKE) --no-print-directory all $(UNIT_BINS)
 	$(MAKE) --no-print-directory test-unit
-	$(MAKE) --no-print-directory test-e2e
+	@echo "== end-to-end, --engine auto (the app-server) =="
+	CODEXMCP_ENGINE=auto $(MAKE) --no-print-directory test-e2e
+	@echo "== end-to-end, --engine exec =="
+	CODEXMCP_ENGINE=exec $(MAKE) --no-print-directory test-e2e
 
 ## make test-asan: the same suites against an ASan+UBSan build (build-asan/); any report fails it
 SAN_REPORTS := $(abspath build-asan/sanitizer-reports)
@@ -119,13 +124,26 @@ fuzz: deps need-pkgs
 	        echo "fuzz: fuzz_$$t crashed (see build-fuzz/)"; exit $$rc; fi; \
 	done
 
-## make bench: call latency next to codex exec, cost per call, start-up time and memory, memory when the client stops reading
-bench: deps all
+$(BUILD)/bench/reducer: bench/reducer.c $(LIB_OBJS) | need-pkgs
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -iquote src $< $(LIB_OBJS) \
+	    $(PKG_LIBS) $(LDFLAGS) -o $@
+
+## make bench: codexmcp (both engines) next to the official codex mcp-server and
+## codex-mcp-server (installed from npm into a cache), call latency, cost per call,
+## start-up and memory, the reducer's throughput, memory while a call streams 100 MiB;
+## writes build/bench/*.json and docs/benchmarks-peers.svg
+bench: deps all $(BUILD)/bench/reducer
+	bench/install-peers.sh
+	node bench/peers.mjs
+	node bench/plot-peers.mjs
 	node bench/call-latency.mjs
 	bench/startup.sh
 	node bench/fast-calls.mjs
 	node bench/backpressure.mjs
 	node bench/result-budget.mjs
+	$(BUILD)/bench/reducer
+	node bench/stream-rss.mjs
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c

@@ -67,6 +67,7 @@ struct as_turn {
     int ran_commands;    /* a commandExecution started: clean up after */
     int thread_loaded;   /* ours to release */
     int unavailable_now; /* the app-server could not be started for it */
+    unsigned retries;    /* of a resume that found the session archived */
     char *error;         /* why it failed without turn/completed */
     asmap map;
     uv_timer_t step; /* a step that gets no answer: the app-server hangs */
@@ -233,6 +234,11 @@ static void start_thread(as_turn *t)
     t->phase = T_THREAD;
     arm(t, APPSERVER_STEP_MS);
     request(t->as, R_THREAD, t, method, p);
+}
+
+static void retry_thread(uv_timer_t *tm)
+{
+    start_thread(tm->data);
 }
 
 static void start_turn(as_turn *t)
@@ -473,6 +479,14 @@ static void on_answer(appserver *as, pending *p, json_t *result, json_t *error)
     case R_THREAD: {
         const char *id =
             json_string_value(json_object_get(json_object_get(result, "thread"), "id"));
+        if (error && strstr(emsg, " is archived") && t->retries < APPSERVER_ARCHIVED_RETRIES &&
+            !t->stop_asked) {
+            /* Another codexmcp is between the two steps of its release of
+             * this session (a few ms): ask again shortly. */
+            t->retries++;
+            uv_timer_start(&t->step, retry_thread, APPSERVER_ARCHIVED_RETRY_MS, 0);
+            return;
+        }
         if (error || id == NULL) {
             turn_fail(t, thread_error(t, emsg ? emsg : "no thread id in the answer"));
             return;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { startFakeResponses } from './lib/fake-responses.mjs';
 import { codexBin, makeCodexHome, removeCodexHome, env } from './lib/codex-env.mjs';
-import { rawServer, serverBin, serverExists } from './lib/mcp.mjs';
+import { rawServer, serverBin, serverExists, ENGINE } from './lib/mcp.mjs';
 import {
   hasProc,
   pidsWithEnv,
@@ -25,6 +25,7 @@ import {
   descendants,
   isAlive,
   procStat,
+  procEnviron,
 } from './lib/procs.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -175,6 +176,27 @@ function resultOf(entry) {
   return JSON.parse(text);
 }
 
+
+/** The engine a server with these options and environment runs the real codex with. */
+function engineOf(args, extraEnv) {
+  const i = args.indexOf('--engine');
+  const e = i >= 0 ? args[i + 1] : extraEnv.CODEXMCP_ENGINE ?? ENGINE;
+  return e === 'exec' ? 'exec' : 'appserver';
+}
+
+/** The app-server's supervisor, the app-server, and what runs below them
+ * without a CODEX_THREAD_ID (codex's own helpers): the engine itself. */
+function engineProcsOf(serverPid) {
+  const out = [];
+  for (const sup of descendants(serverPid)) {
+    const argv = procCmdline(sup) ?? [];
+    if (procStat(sup)?.ppid !== serverPid || argv[1] !== '--internal-child-exec' || !argv.includes('app-server')) continue;
+    out.push(sup);
+    for (const p of descendants(sup)) if (!(procEnviron(p) ?? []).some((e) => e.startsWith('CODEX_THREAD_ID='))) out.push(p);
+  }
+  return out;
+}
+
 /** True if argv is one of our codex children (or the re-exec stage before it). */
 function isCodexArgv(argv) {
   if (!argv || argv.length < 2) return false;
@@ -185,11 +207,17 @@ function isCodexArgv(argv) {
 /**
  * A fresh fake + CODEX_HOME + server. Every process of this test carries
  * CODEX_HOME=<home> in its environment: that is the /proc marker.
+ *
+ * Under the app-server engine one codex process serves every call and
+ * outlives them: it (under its supervisor) is the engine, not a leftover.
+ * What a call leaves behind is then what carries a CODEX_THREAD_ID (codex
+ * gives it to every command it runs), or anything else in the server's tree.
  */
 async function setup({ args = [], extraEnv = {}, init = true, codex = codexBin() } = {}) {
   const fake = await startFakeResponses();
   const home = makeCodexHome(fake.url);
   const marker = `CODEX_HOME=${home}`;
+  const appserver = engineOf(args, extraEnv) !== 'exec';
   // env() gives codex an empty HOME, so the machine's dotfiles (sourced by
   // codex's login-shell probe) cannot slow it or outlive a killed codex.
   const srv = rawServer(['--codex', codex, '--log-level', 'info', ...args], env(home, extraEnv));
@@ -200,9 +228,14 @@ async function setup({ args = [], extraEnv = {}, init = true, codex = codexBin()
     marker,
     srv,
     m,
-    /** Live processes of this test other than the server itself. */
-    procs: () => pidsWithEnv(marker, { exclude: [srv.pid] }),
-    /** Live codex children of this test. */
+    appserver,
+    /** The app-server engine's own processes (its supervisor, the
+     * app-server and its untagged helpers), while the server runs. */
+    engineProcs: () => (appserver && isAlive(srv.pid) ? engineProcsOf(srv.pid) : []),
+    /** Live processes of this test other than the server and its engine. */
+    procs: () => pidsWithEnv(marker, { exclude: [srv.pid, ...ctx.engineProcs()] }),
+    /** Live codex children of this test: one per running call under exec,
+     * the one app-server under the app-server engine. */
     // The server's own codex children (a codex may briefly run helper
     // processes of its own binary: those are not the server's to count).
     codexProcs: () =>
@@ -246,18 +279,20 @@ async function withSetup(opts, fn) {
 
 /** Assert that no process of this test is alive within timeoutMs. */
 async function assertNoneLeft(ctx, timeoutMs, what, { includeServer = false } = {}) {
-  const exclude = includeServer ? [] : [ctx.srv.pid];
+  const engine = includeServer ? [] : ctx.engineProcs();
+  const exclude = includeServer ? [] : [ctx.srv.pid, ...engine];
   const r = await waitNoneWithEnv(ctx.marker, timeoutMs, { exclude });
   assert.ok(r.ok, `${what}: processes still alive after ${timeoutMs} ms:\n  ${describePids(r.left)}`);
   // Second opinion, by ancestry: a running server has no live descendants left.
   // A killed child may still be tearing down (state D, environ already
   // gone) until the server reaps it: allow that the same time limit.
   if (!includeServer && isAlive(ctx.srv.pid)) {
-    let kids = descendants(ctx.srv.pid);
+    const others = () => descendants(ctx.srv.pid).filter((p) => !ctx.engineProcs().includes(p));
+    let kids = others();
     const until = Date.now() + timeoutMs;
     while (kids.length && Date.now() < until) {
       await sleep(50);
-      kids = descendants(ctx.srv.pid);
+      kids = others();
     }
     assert.deepEqual(kids, [], `${what}: the server still has children:\n  ${describePids(kids)}`);
   }
@@ -286,8 +321,11 @@ const T = (ms) => ({ timeout: ms, skip: hasProc ? false : 'needs Linux /proc' })
 
 /**
  * A --codex wrapper that sets SIGTERM to "ignore" and execs the real codex
- * (the disposition survives exec): only SIGKILL ends that codex.
+ * (the disposition survives exec): only SIGKILL ends that codex. The tests
+ * that use it are about how exec's processes are ended, so they run the
+ * exec engine (the app-server engine interrupts a turn, it sends no signal).
  */
+const EXEC = ['--engine', 'exec'];
 function ignoreTermCodex() {
   const wrapper = path.join(workdir, 'codex-ignore-term.sh');
   if (!fs.existsSync(wrapper)) {
@@ -514,7 +552,7 @@ describe('cancellation', () => {
 
   test('--kill-grace: a codex that ignores SIGTERM is SIGKILLed after the grace period', T(60000), () => {
     const wrapper = ignoreTermCodex();
-    return withSetup({ args: ['--kill-grace', '1500'], codex: wrapper }, async (ctx) => {
+    return withSetup({ args: ['--kill-grace', '1500', ...EXEC], codex: wrapper }, async (ctx) => {
       const { m, srv } = ctx;
       const u = uniq();
       await m.startCall('grace', { PROMPT: `grace ${u} [[stall]]` });
@@ -606,7 +644,7 @@ describe('time limits', () => {
 
   test('--idle-timeout with a codex that ignores SIGTERM: SIGKILL after --kill-grace, the call ends', T(60000), () =>
     // idle 1 s < grace 2 s: the idle limit must not keep postponing the SIGKILL.
-    withSetup({ args: ['--idle-timeout', '1', '--kill-grace', '2000'], codex: ignoreTermCodex() }, async (ctx) => {
+    withSetup({ args: ['--idle-timeout', '1', '--kill-grace', '2000', ...EXEC], codex: ignoreTermCodex() }, async (ctx) => {
       const u = uniq();
       const t0 = Date.now();
       await ctx.m.startCall('idle-term', { PROMPT: `idle ignoring TERM ${u} [[stall]]` });
@@ -626,7 +664,7 @@ describe('time limits', () => {
     }));
 
   test('timeout_s with a codex that ignores SIGTERM: SIGKILL after --kill-grace, the call ends', T(60000), () =>
-    withSetup({ args: ['--kill-grace', '1000'], codex: ignoreTermCodex() }, async (ctx) => {
+    withSetup({ args: ['--kill-grace', '1000', ...EXEC], codex: ignoreTermCodex() }, async (ctx) => {
       const u = uniq();
       const t0 = Date.now();
       const reply = await ctx.m.call('to-term', { PROMPT: `timeout ignoring TERM ${u} [[stall]]`, timeout_s: 1 }, { timeoutMs: 12000 });
@@ -668,7 +706,8 @@ describe('shutdown', () => {
     await ctx.waitRequest(u2);
     await sleep(200);
     const n = ctx.codexProcs().length;
-    assert.equal(n, 2, `two codex children running: ${describePids(ctx.procs())}`);
+    const want = ctx.appserver ? 1 : 2; // one app-server serves both
+    assert.equal(n, want, `${want} codex children running: ${describePids(ctx.procs())}`);
   }
 
   test('stdin EOF with 2 stalled calls: exit 0 within a few seconds, no codex process left', T(60000), () =>
@@ -735,7 +774,7 @@ describe('shutdown', () => {
     }));
 
   test('stdin EOF with a codex that ignores SIGTERM: SIGKILL after --kill-grace, exit 0', T(60000), () =>
-    withSetup({ args: ['--kill-grace', '1000'], codex: ignoreTermCodex() }, async (ctx) => {
+    withSetup({ args: ['--kill-grace', '1000', ...EXEC], codex: ignoreTermCodex() }, async (ctx) => {
       const u = uniq();
       await ctx.m.startCall('eof-term', { PROMPT: `eof ignoring TERM ${u} [[stall]]` });
       await ctx.waitRequest(u);
@@ -748,7 +787,7 @@ describe('shutdown', () => {
     }));
 
   test('stdin EOF with --idle-timeout 1 and a codex that ignores SIGTERM: the server still exits', T(60000), () =>
-    withSetup({ args: ['--idle-timeout', '1', '--kill-grace', '2000'], codex: ignoreTermCodex() }, async (ctx) => {
+    withSetup({ args: ['--idle-timeout', '1', '--kill-grace', '2000', ...EXEC], codex: ignoreTermCodex() }, async (ctx) => {
       const u = uniq();
       await ctx.m.startCall('eof-idle', { PROMPT: `eof idle ignoring TERM ${u} [[stall]]` });
       await ctx.waitRequest(u);
@@ -797,8 +836,13 @@ describe('concurrency', () => {
       const counts = samples.map((x) => x.value ?? 0);
       const peak = Math.max(...counts);
       assert.ok(samples.length > 20, `enough samples (${samples.length})`);
-      assert.ok(peak <= 2, `at most 2 codex processes at once, saw ${peak}`);
-      assert.equal(peak, 2, 'two ran at once at some moment');
+      if (!ctx.appserver) {
+        assert.ok(peak <= 2, `at most 2 codex processes at once, saw ${peak}`);
+        assert.equal(peak, 2, 'two ran at once at some moment');
+      } else {
+        assert.equal(peak, 1, 'one app-server for every call');
+        assert.equal(ctx.fake.maxInflight, 2, 'two turns ran at once at some moment');
+      }
       assert.ok(ctx.fake.maxInflight <= 2, `the fake saw at most 2 concurrent requests, saw ${ctx.fake.maxInflight}`);
 
       // Queued ones were told so; the first two were not.

@@ -323,3 +323,7 @@ export async function callToolChecked(client, name, args, ms, opts = {}) {
   if (res.structuredContent !== undefined) assert.deepEqual(res.structuredContent, obj, 'structuredContent equals the text JSON');
   return { res, obj };
 }
+
+/** The engine the suite runs (make test runs it under auto, then exec):
+ * with the real codex, anything but "exec" means the app-server engine. */
+export const ENGINE = process.env.CODEXMCP_ENGINE || 'auto';
