@@ -229,9 +229,20 @@ char *asmap_notification(asmap *m, const char *method, json_t *params)
         return NULL;
     }
     if (strcmp(method, "error") == 0) {
-        json_t *msg = json_object_get(json_object_get(params, "error"), "message");
+        json_t *err = json_object_get(params, "error");
+        json_t *msg = json_object_get(err, "message");
+        json_t *details = json_object_get(err, "additionalDetails");
         if (!json_is_string(msg))
             return NULL;
+        /* exec tells a retry as "Reconnecting... 1/2 (details)"; the
+         * app-server keeps the details apart */
+        if (json_is_true(json_object_get(params, "willRetry")) && json_is_string(details) &&
+            json_string_length(details) > 0) {
+            char *text = xasprintf("%s (%s)", json_string_value(msg), json_string_value(details));
+            json_t *line = json_pack("{s:s, s:s}", "type", "error", "message", text);
+            free(text);
+            return dump_new(line);
+        }
         return dump_new(json_pack("{s:s, s:O}", "type", "error", "message", msg));
     }
     if (strcmp(method, "warning") == 0) {

@@ -51,8 +51,7 @@ engine *engine_new(uv_loop_t *loop, const engine_config *cfg)
     e->loop = loop;
     e->cfg = *cfg;
     if (cfg->kind != ENGINE_EXEC)
-        e->as =
-            appserver_new(loop, cfg->kill_grace_ms, cfg->kind == ENGINE_APPSERVER, cfg->state_dir);
+        e->as = appserver_new(loop, cfg->kill_grace_ms, cfg->kind == ENGINE_APPSERVER);
     return e;
 }
 

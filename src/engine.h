@@ -50,8 +50,7 @@ typedef struct engine_turn engine_turn;
 typedef struct {
     engine_kind kind;
     unsigned kill_grace_ms;
-    int native;            /* run the native binary behind an npm launcher (launcher.h) */
-    const char *state_dir; /* the record of thread releases (NULL: none) */
+    int native; /* run the native binary behind an npm launcher (launcher.h) */
 } engine_config;
 
 engine *engine_new(uv_loop_t *loop, const engine_config *cfg);

@@ -6,9 +6,6 @@
  * then the cleanup that exec gets for free by exiting: the commands the
  * turn left running are ended, and the thread is unloaded so that any
  * other codex can resume the session at once. */
-#include <dirent.h>
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,7 +19,7 @@
 #include "util.h"
 #include "version.h"
 
-typedef enum { AS_OFF, AS_STARTING, AS_READY, AS_CLOSING } as_state;
+typedef enum { AS_OFF, AS_PROBING, AS_STARTING, AS_READY, AS_CLOSING } as_state;
 
 typedef enum {
     T_WAIT,    /* for the process to be ready */
@@ -41,16 +38,13 @@ typedef enum {
     R_TURN,
     R_INTERRUPT,
     R_CLEAN,
-    R_ARCHIVE,
-    R_UNARCHIVE,
-    R_RECOVER,
+    R_UNSUBSCRIBE,
 } req_kind;
 
 typedef struct pending {
     int64_t id;
     req_kind kind;
     struct as_turn *turn; /* NULL for the process's own requests */
-    char *thread;         /* R_RECOVER: the thread to unarchive */
     struct pending *next;
 } pending;
 
@@ -67,7 +61,6 @@ struct as_turn {
     int ran_commands;    /* a commandExecution started: clean up after */
     int thread_loaded;   /* ours to release */
     int unavailable_now; /* the app-server could not be started for it */
-    unsigned retries;    /* of a resume that found the session archived */
     char *error;         /* why it failed without turn/completed */
     asmap map;
     uv_timer_t step; /* a step that gets no answer: the app-server hangs */
@@ -99,15 +92,17 @@ struct appserver {
     char *unusable;   /* why auto does not use it any more */
     uv_timer_t timer; /* initialize deadline; SIGTERM after close */
     int timer_open;
-    char *journal_dir;   /* <state>/releasing, or NULL */
-    char *codex_home;    /* the app-server's, from initialize */
-    unsigned recovering; /* unarchive answers awaited before turns start */
+    char *version;   /* codex's, from `codex --version` */
+    codex_cmd cmd;   /* how the next app-server is started */
+    char *probe_out; /* the version line */
 };
 
 static void turn_end(as_turn *t, const char *error);
 static void early_end(uv_timer_t *tm);
 static void start_waiting(appserver *as);
 static void finish(as_turn *t);
+static void released(as_turn *t);
+static void warn(as_turn *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void turn_step(as_turn *t);
 static void restart(appserver *as, const char *why);
 
@@ -170,6 +165,17 @@ static pending *take_pending(appserver *as, int64_t id)
 static void step_timeout(uv_timer_t *tm)
 {
     as_turn *t = tm->data;
+    if (t->phase == T_RELEASE) {
+        /* Not worth the other calls in the app-server: the session stays
+         * locked until it unloads or the app-server ends. */
+        log_msg(LOG_WARNING, "app-server: thread %s did not unload", t->thread_id);
+        warn(t,
+             "the app-server did not unload session %s in time, so another codex may not be "
+             "able to resume it until it does",
+             t->thread_id);
+        released(t);
+        return;
+    }
     const char *what = t->phase == T_THREAD    ? "loading the session"
                        : t->phase == T_TURN    ? "starting the turn"
                        : t->phase == T_STOP    ? "interrupting the turn"
@@ -197,7 +203,6 @@ static void emit(as_turn *t, char *line)
     free(line);
 }
 
-static void warn(as_turn *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(as_turn *t, const char *fmt, ...)
 {
     va_list ap;
@@ -215,9 +220,16 @@ static json_t *thread_params(const codex_request *r)
                           r->yolo ? "danger-full-access" : r->sandbox, "approvalPolicy", "never");
     if (r->model)
         json_object_set_new(p, "model", json_string(r->model));
+    /* what exec tells the model endpoint about where the turn comes from */
+    json_object_set_new(p, "threadSource", json_string("user"));
+    /* Unloaded as soon as it has no subscriber (else after 30 idle
+     * minutes): the lock on the session goes with it. Read when the thread
+     * loads, which is every call: each ends by unloading its thread. */
+    json_t *config = json_object();
+    json_object_set_new(config, "thread_unload_delay_secs", json_integer(0));
     if (r->reasoning_effort)
-        json_object_set_new(p, "config",
-                            json_pack("{s:s}", "model_reasoning_effort", r->reasoning_effort));
+        json_object_set_new(config, "model_reasoning_effort", json_string(r->reasoning_effort));
+    json_object_set_new(p, "config", config);
     return p;
 }
 
@@ -236,11 +248,6 @@ static void start_thread(as_turn *t)
     request(t->as, R_THREAD, t, method, p);
 }
 
-static void retry_thread(uv_timer_t *tm)
-{
-    start_thread(tm->data);
-}
-
 static void start_turn(as_turn *t)
 {
     const codex_request *r = t->req;
@@ -254,7 +261,8 @@ static void start_turn(as_turn *t)
     t->phase = T_TURN;
     arm(t, APPSERVER_STEP_MS);
     request(t->as, R_TURN, t, "turn/start",
-            json_pack("{s:s, s:o}", "threadId", t->thread_id, "input", input));
+            json_pack("{s:s, s:o, s:s}", "threadId", t->thread_id, "input", input, "turnTrigger",
+                      "exec"));
 }
 
 static void interrupt(as_turn *t, unsigned grace_ms)
@@ -268,99 +276,24 @@ static void interrupt(as_turn *t, unsigned grace_ms)
 /* ---- releasing a thread ----
  *
  * A thread loaded in the app-server is locked against every other codex
- * (REFERENCE 9.5) until it is unloaded, and only thread/archive unloads it
- * at once; thread/unarchive then moves its rollout back. Between the two
- * the session is archived, so each release is written down first, in
- * <state>/releasing/<thread>.json: a release cut short (codexmcp or the
- * app-server killed in between) is undone by the next app-server that
- * starts with the same CODEX_HOME, before it takes any turn. */
-
-static char *journal_path(const appserver *as, const char *thread_id)
-{
-    return xasprintf("%s/%s.json", as->journal_dir, thread_id);
-}
-
-/* Writes the journal entry; 0, or -1 when it cannot (then the thread is
- * not archived: it stays loaded until the app-server ends). */
-static int journal_write(appserver *as, const char *thread_id)
-{
-    if (as->journal_dir == NULL || as->codex_home == NULL || !uuid_shaped(thread_id))
-        return -1;
-    if (mkdir_private(as->journal_dir) != 0)
-        return -1;
-    char *path = journal_path(as, thread_id);
-    json_t *j = json_pack("{s:s, s:s, s:I}", "thread", thread_id, "codex_home", as->codex_home,
-                          "pid", (json_int_t)getpid());
-    int rc = json_dump_file(j, path, JSON_COMPACT);
-    if (rc == 0)
-        chmod(path, 0600);
-    json_decref(j);
-    free(path);
-    return rc == 0 ? 0 : -1;
-}
-
-static void journal_remove(appserver *as, const char *thread_id)
-{
-    if (as->journal_dir == NULL)
-        return;
-    char *path = journal_path(as, thread_id);
-    unlink(path);
-    free(path);
-}
-
-/* Unarchives what a release cut short left archived: entries of this
- * CODEX_HOME whose codexmcp is gone, or is this one (its app-server died).
- * Returns how many requests were sent. */
-static unsigned recover(appserver *as)
-{
-    DIR *d = as->journal_dir ? opendir(as->journal_dir) : NULL;
-    if (d == NULL)
-        return 0;
-    unsigned sent = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && sent < APPSERVER_RECOVER_MAX) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        char *path = xasprintf("%s/%s", as->journal_dir, e->d_name);
-        json_t *j = json_load_file(path, 0, NULL);
-        free(path);
-        const char *thread = json_string_value(json_object_get(j, "thread"));
-        const char *home = json_string_value(json_object_get(j, "codex_home"));
-        json_int_t pid = json_integer_value(json_object_get(j, "pid"));
-        int theirs = pid > 0 && pid != getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-        if (thread && home && strcmp(home, as->codex_home) == 0 && !theirs && uuid_shaped(thread)) {
-            log_msg(LOG_WARNING, "unarchiving session %s: its release was cut short", thread);
-            request(as, R_RECOVER, NULL, "thread/unarchive",
-                    json_pack("{s:s}", "threadId", thread));
-            as->pending->thread = xstrdup(thread); /* the request just added */
-            sent++;
-        }
-        json_decref(j);
-    }
-    closedir(d);
-    return sent;
-}
+ * (a flock on CODEX_HOME/thread-writer-locks/<id>.lock) until it is
+ * unloaded. Started with thread_unload_delay_secs 0, it unloads the moment
+ * it has no subscriber: thread/unsubscribe, then thread/closed about 2 ms
+ * later, and the lock is gone. Nothing of the user's files moves. */
 
 static void release(as_turn *t)
 {
     t->phase = T_RELEASE;
-    if (journal_write(t->as, t->thread_id) != 0) {
-        log_msg(LOG_WARNING,
-                "session %s stays loaded in the app-server: the record its release needs "
-                "could not be written",
-                t->thread_id);
-        warn(t,
-             "the app-server keeps session %s open until it exits (codexmcp could not write "
-             "the record its release needs in the state directory), so another codex cannot "
-             "resume it before then",
-             t->thread_id);
-        t->thread_loaded = 0;
-        finish(t);
-        return;
-    }
-    arm(t, APPSERVER_STEP_MS);
-    request(t->as, R_ARCHIVE, t, "thread/archive", json_pack("{s:s}", "threadId", t->thread_id));
+    arm(t, APPSERVER_UNLOAD_MS);
+    request(t->as, R_UNSUBSCRIBE, t, "thread/unsubscribe",
+            json_pack("{s:s}", "threadId", t->thread_id));
+}
+
+static void released(as_turn *t)
+{
+    uv_timer_stop(&t->step);
+    t->thread_loaded = 0;
+    finish(t);
 }
 
 /* After the turn: end what it left running, then unload the thread. */
@@ -462,16 +395,6 @@ static void on_answer(appserver *as, pending *p, json_t *result, json_t *error)
     const char *emsg = json_string_value(json_object_get(error, "message"));
     if (error && emsg == NULL)
         emsg = "an error without a message";
-    if (p->kind == R_RECOVER) {
-        /* "not archived": the release had finished after all */
-        if (error && strstr(emsg, "not archived") == NULL)
-            log_msg(LOG_WARNING, "app-server: unarchiving %s: %s", p->thread, emsg);
-        else
-            journal_remove(as, p->thread);
-        if (as->recovering > 0 && --as->recovering == 0)
-            start_waiting(as);
-        return;
-    }
     if (t == NULL)
         return;
     uv_timer_stop(&t->step);
@@ -479,14 +402,6 @@ static void on_answer(appserver *as, pending *p, json_t *result, json_t *error)
     case R_THREAD: {
         const char *id =
             json_string_value(json_object_get(json_object_get(result, "thread"), "id"));
-        if (error && strstr(emsg, " is archived") && t->retries < APPSERVER_ARCHIVED_RETRIES &&
-            !t->stop_asked) {
-            /* Another codexmcp is between the two steps of its release of
-             * this session (a few ms): ask again shortly. */
-            t->retries++;
-            uv_timer_start(&t->step, retry_thread, APPSERVER_ARCHIVED_RETRY_MS, 0);
-            return;
-        }
         if (error || id == NULL) {
             turn_fail(t, thread_error(t, emsg ? emsg : "no thread id in the answer"));
             return;
@@ -528,35 +443,20 @@ static void on_answer(appserver *as, pending *p, json_t *result, json_t *error)
             log_msg(LOG_WARNING, "app-server: thread/backgroundTerminals/clean: %s", emsg);
         finish(t);
         return;
-    case R_ARCHIVE:
-        if (error) {
-            /* not archived: nothing to undo, but it stays loaded */
-            log_msg(LOG_WARNING, "app-server: thread/archive %s: %s", t->thread_id, emsg);
-            journal_remove(as, t->thread_id);
-            t->thread_loaded = 0;
-            finish(t);
+    case R_UNSUBSCRIBE: {
+        const char *status = json_string_value(json_object_get(result, "status"));
+        if (error || status == NULL || strcmp(status, "unsubscribed") != 0) {
+            /* notLoaded: gone already; notSubscribed or an error: waiting
+             * for thread/closed would be in vain */
+            if (error)
+                log_msg(LOG_WARNING, "app-server: thread/unsubscribe %s: %s", t->thread_id, emsg);
+            released(t);
             return;
         }
-        arm(t, APPSERVER_STEP_MS);
-        request(as, R_UNARCHIVE, t, "thread/unarchive",
-                json_pack("{s:s}", "threadId", t->thread_id));
+        arm(t, APPSERVER_UNLOAD_MS); /* thread/closed comes next */
         return;
-    case R_UNARCHIVE:
-        if (error) {
-            /* the journal stays: the next app-server tries again */
-            log_msg(LOG_WARNING, "app-server: thread/unarchive %s: %s", t->thread_id, emsg);
-            warn(t,
-                 "codex could not unarchive session %s after unloading it (%s); codexmcp tries "
-                 "again when its app-server next starts, or run `codex unarchive %s`",
-                 t->thread_id, emsg, t->thread_id);
-        } else {
-            journal_remove(as, t->thread_id);
-        }
-        t->thread_loaded = 0;
-        finish(t);
-        return;
+    }
     case R_INITIALIZE:
-    case R_RECOVER:
         return;
     }
 }
@@ -577,7 +477,6 @@ static void fail_all(appserver *as, const char *why_running, const char *why_wai
     while (as->pending) {
         pending *p = as->pending;
         as->pending = p->next;
-        free(p->thread);
         free(p);
     }
 }
@@ -619,13 +518,8 @@ static void ready(appserver *as, json_t *result)
     }
     send_msg(as, json_pack("{s:s}", "method", "initialized"));
     as->state = AS_READY;
-    const char *home = json_string_value(json_object_get(result, "codexHome"));
-    free(as->codex_home);
-    as->codex_home = home ? xstrdup(home) : NULL;
     log_msg(LOG_INFO, "codex app-server ready (pid %d, %s)", as->pid, ua ? ua : "?");
-    as->recovering = as->codex_home ? recover(as) : 0;
-    if (as->recovering == 0)
-        start_waiting(as);
+    start_waiting(as);
 }
 
 static void start_waiting(appserver *as)
@@ -676,7 +570,11 @@ static void on_server_request(appserver *as, json_t *id, const char *method, jso
 static void on_notification(appserver *as, const char *method, json_t *params)
 {
     as_turn *t = turn_of_thread(as, json_string_value(json_object_get(params, "threadId")));
-    if (t == NULL || t->phase < T_TURN)
+    if (t && t->phase == T_RELEASE && strcmp(method, "thread/closed") == 0) {
+        released(t);
+        return;
+    }
+    if (t == NULL || t->phase < T_TURN || t->phase >= T_CLEAN)
         return;
     if (strcmp(method, "item/started") == 0) {
         const char *type =
@@ -737,8 +635,6 @@ static void proc_line(void *ctx, const char *line, size_t len, int overflow)
         } else if (p) {
             on_answer(as, p, json_object_get(msg, "result"), error);
         }
-        if (p)
-            free(p->thread);
         free(p);
     }
     json_decref(msg);
@@ -847,8 +743,9 @@ static void restart(appserver *as, const char *why)
     free(waiting);
 }
 
-static int spawn(appserver *as, const codex_cmd *cmd, char **error)
+static int spawn_appserver(appserver *as, char **error)
 {
+    const codex_cmd *cmd = &as->cmd;
     char *argv[] = {cmd->path, (char *)"app-server", NULL};
     child_options o = {NULL, NULL, 0, 1, cmd->env_set, cmd->env_unset, as->grace_ms};
     static const child_callbacks cb = {proc_line, proc_exit, proc_output};
@@ -867,11 +764,84 @@ static int spawn(appserver *as, const codex_cmd *cmd, char **error)
     free(as->codex_path);
     as->codex_path = xstrdup(cmd->path);
     log_msg(LOG_INFO, "codex app-server started (pid %d)", as->pid);
-    json_t *params = json_pack("{s:{s:s, s:s, s:s}, s:{s:b}}", "clientInfo", "name",
-                               APPSERVER_CLIENT_NAME, "title", "codexmcp", "version",
-                               APPSERVER_CLIENT_VERSION, "capabilities", "experimentalApi", 1);
+    /* exec's name and codex's own version: the User-Agent upstream is
+     * then exec's, to the byte */
+    json_t *params =
+        json_pack("{s:{s:s, s:s, s:s}, s:{s:b}}", "clientInfo", "name", APPSERVER_CLIENT_NAME,
+                  "title", "codexmcp", "version", as->version ? as->version : CODEXMCP_VERSION,
+                  "capabilities", "experimentalApi", 1);
     request(as, R_INITIALIZE, NULL, "initialize", params);
     uv_timer_start(&as->timer, init_timeout, APPSERVER_INIT_MS, 0);
+    return 0;
+}
+
+/* ---- `codex --version` first (11 ms): the version exec puts in its
+ * User-Agent, and a codex too old for the app-server is known without
+ * starting one ---- */
+
+static void probe_line(void *ctx, const char *line, size_t len, int overflow)
+{
+    appserver *as = ctx;
+    if (!overflow && as->probe_out == NULL)
+        as->probe_out = xstrndup(line, len);
+}
+
+static void probe_exit(void *ctx, int64_t status, int sig, const char *tail, size_t tail_len)
+{
+    appserver *as = ctx;
+    (void)tail;
+    (void)tail_len;
+    /* "codex-cli 0.169.0" */
+    const char *v = as->probe_out ? strrchr(as->probe_out, ' ') : NULL;
+    if (status == 0 && sig == 0 && v && v[1] >= '0' && v[1] <= '9') {
+        free(as->version);
+        as->version = xstrdup(v + 1);
+    }
+    free(as->probe_out);
+    as->probe_out = NULL;
+    if (as->state != AS_PROBING)
+        return; /* shut down meanwhile */
+    as->state = AS_OFF;
+    char *error = NULL;
+    if (as->version && version_cmp(as->version, APPSERVER_MIN_VERSION) < 0) {
+        error = xasprintf("this codex (%s) is older than %s, the first whose app-server codexmcp "
+                          "knows",
+                          as->version, APPSERVER_MIN_VERSION);
+        if (!as->forced && as->unusable == NULL)
+            as->unusable = xstrdup(error);
+    } else if (spawn_appserver(as, &error) == 0) {
+        return;
+    }
+    fail_all(as, error, error);
+    free(error);
+}
+
+static int spawn(appserver *as, const codex_cmd *cmd, char **error)
+{
+    codex_cmd_free(&as->cmd);
+    as->cmd.path = xstrdup(cmd->path);
+    size_t n = 0;
+    while (cmd->env_set && cmd->env_set[n])
+        n++;
+    if (cmd->env_set) {
+        as->cmd.env_set = xcalloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+            as->cmd.env_set[i] = xstrdup(cmd->env_set[i]);
+    }
+    as->cmd.env_unset = cmd->env_unset;
+    as->cmd.native = cmd->native;
+    if (as->version)
+        return spawn_appserver(as, error);
+    char *argv[] = {cmd->path, (char *)"--version", NULL};
+    child_options o = {NULL, "", 0, 0, cmd->env_set, cmd->env_unset, as->grace_ms};
+    static const child_callbacks cb = {probe_line, probe_exit, NULL};
+    child *probe;
+    int rc = child_spawn(as->loop, argv, &o, &cb, as, &probe);
+    if (rc < 0) {
+        *error = xasprintf("could not start `%s --version`: %s", cmd->path, uv_strerror(rc));
+        return rc;
+    }
+    as->state = AS_PROBING;
     return 0;
 }
 
@@ -978,10 +948,9 @@ void appserver_turn_stop(as_turn *t, unsigned grace_ms)
     }
 }
 
-appserver *appserver_new(uv_loop_t *loop, unsigned grace_ms, int forced, const char *state_dir)
+appserver *appserver_new(uv_loop_t *loop, unsigned grace_ms, int forced)
 {
     appserver *as = xcalloc(1, sizeof(*as));
-    as->journal_dir = state_dir ? xasprintf("%s/releasing", state_dir) : NULL;
     as->loop = loop;
     as->grace_ms = grace_ms;
     as->forced = forced;
@@ -1032,12 +1001,12 @@ void appserver_free(appserver *as)
     while (as->pending) {
         pending *p = as->pending;
         as->pending = p->next;
-        free(p->thread);
         free(p);
     }
     free(as->codex_path);
     free(as->unusable);
-    free(as->journal_dir);
-    free(as->codex_home);
+    free(as->version);
+    free(as->probe_out);
+    codex_cmd_free(&as->cmd);
     free(as);
 }

@@ -26,10 +26,8 @@ int exec_turn_pid(const exec_turn *t);
 typedef struct appserver appserver;
 typedef struct as_turn as_turn;
 
-/* forced: --engine appserver (never gives up on the app-server).
- * state_dir: where the record of each thread's release goes (NULL: none,
- * and threads stay loaded until the app-server exits). */
-appserver *appserver_new(uv_loop_t *loop, unsigned grace_ms, int forced, const char *state_dir);
+/* forced: --engine appserver (never gives up on the app-server). */
+appserver *appserver_new(uv_loop_t *loop, unsigned grace_ms, int forced);
 /* Why it takes no turns (it kept crashing, or this codex is too old), or
  * NULL. */
 const char *appserver_unusable(const appserver *as);

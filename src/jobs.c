@@ -72,7 +72,7 @@ jobs *jobs_new(uv_loop_t *loop, const jobs_config *cfg)
     j->cfg = *cfg;
     if (j->cfg.max_parallel == 0)
         j->cfg.max_parallel = 1;
-    engine_config ec = {j->cfg.engine, j->cfg.kill_grace_ms, j->cfg.native, j->cfg.state_dir};
+    engine_config ec = {j->cfg.engine, j->cfg.kill_grace_ms, j->cfg.native};
     j->engine = engine_new(loop, &ec);
     return j;
 }

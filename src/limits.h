@@ -205,14 +205,9 @@
 /* The oldest codex whose app-server protocol codexmcp was checked against
  * (REFERENCE 9); an older one falls back to exec under --engine auto. */
 #define APPSERVER_MIN_VERSION "0.169.0"
-/* Releases cut short that one app-server start undoes (each is one small
- * request); more wait for the next start. */
-#define APPSERVER_RECOVER_MAX 64u
-/* A resume that finds the session archived: another codexmcp is between
- * thread/archive and thread/unarchive (about 10 ms here), or a release was
- * cut short. Asked again this often before the error is the answer. */
-#define APPSERVER_ARCHIVED_RETRIES 5u
-#define APPSERVER_ARCHIVED_RETRY_MS 100u
+/* thread/unsubscribe to thread/closed (the thread unloaded, its lock gone)
+ * took 2 ms here. */
+#define APPSERVER_UNLOAD_MS 5000u
 /* The app-server sends its client's name upstream as the `originator`
  * header and User-Agent prefix; exec sends "codex_exec". Under this name
  * the model endpoint sees the same requests from both engines. */
