@@ -94,6 +94,7 @@ struct appserver {
     int timer_open;
     char *version;   /* codex's, from `codex --version` */
     codex_cmd cmd;   /* how the next app-server is started */
+    child *probe;    /* `codex --version` while it runs */
     char *probe_out; /* the version line */
 };
 
@@ -101,6 +102,7 @@ static void turn_end(as_turn *t, const char *error);
 static void early_end(uv_timer_t *tm);
 static void start_waiting(appserver *as);
 static void finish(as_turn *t);
+static void probe_done(appserver *as);
 static void released(as_turn *t);
 static void warn(as_turn *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void turn_step(as_turn *t);
@@ -704,6 +706,10 @@ static void proc_exit(void *ctx, int64_t status, int sig, const char *tail, size
 static void init_timeout(uv_timer_t *tm)
 {
     appserver *as = tm->data;
+    if (as->state == AS_PROBING) {
+        probe_done(as); /* `codex --version` said nothing: try the app-server anyway */
+        return;
+    }
     if (as->state == AS_STARTING) {
         char *why = xasprintf("it did not answer initialize within %u ms", APPSERVER_INIT_MS);
         if (!as->forced && as->unusable == NULL)
@@ -779,26 +785,23 @@ static int spawn_appserver(appserver *as, char **error)
  * User-Agent, and a codex too old for the app-server is known without
  * starting one ---- */
 
-static void probe_line(void *ctx, const char *line, size_t len, int overflow)
+/* The version line decides; what else the probe does is not waited for
+ * (a codex stand-in may print more, or never exit). */
+static void probe_done(appserver *as)
 {
-    appserver *as = ctx;
-    if (!overflow && as->probe_out == NULL)
-        as->probe_out = xstrndup(line, len);
-}
-
-static void probe_exit(void *ctx, int64_t status, int sig, const char *tail, size_t tail_len)
-{
-    appserver *as = ctx;
-    (void)tail;
-    (void)tail_len;
     /* "codex-cli 0.169.0" */
     const char *v = as->probe_out ? strrchr(as->probe_out, ' ') : NULL;
-    if (status == 0 && sig == 0 && v && v[1] >= '0' && v[1] <= '9') {
+    if (v && v[1] >= '0' && v[1] <= '9' && strncmp(as->probe_out, "codex", 5) == 0) {
         free(as->version);
         as->version = xstrdup(v + 1);
     }
     free(as->probe_out);
     as->probe_out = NULL;
+    if (as->probe) {
+        child_kill(as->probe);
+        as->probe = NULL;
+    }
+    uv_timer_stop(&as->timer);
     if (as->state != AS_PROBING)
         return; /* shut down meanwhile */
     as->state = AS_OFF;
@@ -814,6 +817,27 @@ static void probe_exit(void *ctx, int64_t status, int sig, const char *tail, siz
     }
     fail_all(as, error, error);
     free(error);
+}
+
+static void probe_line(void *ctx, const char *line, size_t len, int overflow)
+{
+    appserver *as = ctx;
+    if (as->probe == NULL)
+        return;
+    if (!overflow)
+        as->probe_out = xstrndup(line, len);
+    probe_done(as);
+}
+
+static void probe_exit(void *ctx, int64_t status, int sig, const char *tail, size_t tail_len)
+{
+    appserver *as = ctx;
+    (void)status;
+    (void)sig;
+    (void)tail;
+    (void)tail_len;
+    if (as->probe) /* it printed nothing */
+        probe_done(as);
 }
 
 static int spawn(appserver *as, const codex_cmd *cmd, char **error)
@@ -835,13 +859,13 @@ static int spawn(appserver *as, const codex_cmd *cmd, char **error)
     char *argv[] = {cmd->path, (char *)"--version", NULL};
     child_options o = {NULL, "", 0, 0, cmd->env_set, cmd->env_unset, as->grace_ms};
     static const child_callbacks cb = {probe_line, probe_exit, NULL};
-    child *probe;
-    int rc = child_spawn(as->loop, argv, &o, &cb, as, &probe);
+    int rc = child_spawn(as->loop, argv, &o, &cb, as, &as->probe);
     if (rc < 0) {
         *error = xasprintf("could not start `%s --version`: %s", cmd->path, uv_strerror(rc));
         return rc;
     }
     as->state = AS_PROBING;
+    uv_timer_start(&as->timer, init_timeout, APPSERVER_INIT_MS, 0);
     return 0;
 }
 
@@ -974,6 +998,11 @@ void appserver_close(appserver *as)
 {
     if (as->state == AS_CLOSING)
         return;
+    if (as->probe) {
+        child_kill(as->probe);
+        as->probe = NULL;
+        as->state = AS_OFF;
+    }
     if (as->proc == NULL) {
         if (as->timer_open) {
             as->timer_open = 0;
