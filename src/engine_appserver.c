@@ -308,9 +308,10 @@ static void finish(as_turn *t)
                 json_pack("{s:s}", "threadId", t->thread_id));
         return;
     }
-    if (t->thread_id && t->phase < T_RELEASE) {
+    if (t->ran_commands && t->thread_id && t->phase < T_RELEASE) {
         /* What escaped the turn's commands (a daemon, a `setsid … &`) still
-         * carries the thread in its environment. */
+         * carries the thread in its environment. A turn that ran no command
+         * started nothing: no need to read /proc. */
         char *tag = xasprintf("CODEX_THREAD_ID=%s", t->thread_id);
         size_t n = t->as->proc ? child_kill_tagged(t->as->proc, tag) : 0;
         if (n)
@@ -398,6 +399,10 @@ static void on_answer(appserver *as, pending *p, json_t *result, json_t *error)
     if (error && emsg == NULL)
         emsg = "an error without a message";
     if (t == NULL)
+        return;
+    /* An interrupt the turn outran: turn/completed came first, and the turn
+     * is in its cleanup (whose timer runs on). */
+    if (p->kind == R_INTERRUPT && t->phase != T_STOP)
         return;
     uv_timer_stop(&t->step);
     switch (p->kind) {
@@ -740,7 +745,7 @@ static void restart(appserver *as, const char *why)
                               "session was saved as interrupted: resume it with its SESSION_ID "
                               "to continue.",
                               why);
-    char *waiting = xasprintf("the codex app-server was not usable: %s", why);
+    char *waiting = xstrdup(why);
     /* Before the turns hear of it: their ends may start new turns, and
      * those go to a new process. */
     child_terminate(old, as->grace_ms);
@@ -748,6 +753,31 @@ static void restart(appserver *as, const char *why)
     free(running);
     free(waiting);
 }
+
+/* Notifications the engine does not use (asmap.c maps the others). */
+static const char *const unwanted[] = {
+    "item/agentMessage/delta",
+    "item/reasoning/summaryTextDelta",
+    "item/reasoning/summaryPartAdded",
+    "item/reasoning/textDelta",
+    "item/commandExecution/outputDelta",
+    "item/commandExecution/terminalInteraction",
+    "item/fileChange/outputDelta",
+    "item/fileChange/patchUpdated",
+    "item/plan/delta",
+    "item/mcpToolCall/progress",
+    "turn/diff/updated",
+    "turn/plan/updated",
+    "thread/status/changed",
+    "thread/readState/changed",
+    "thread/started",
+    "account/rateLimits/updated",
+    "rawResponseItem/completed",
+    "rawResponse/completed",
+    "process/outputDelta",
+    "command/exec/outputDelta",
+    NULL,
+};
 
 static int spawn_appserver(appserver *as, char **error)
 {
@@ -776,6 +806,13 @@ static int spawn_appserver(appserver *as, char **error)
         json_pack("{s:{s:s, s:s, s:s}, s:{s:b}}", "clientInfo", "name", APPSERVER_CLIENT_NAME,
                   "title", "codexmcp", "version", as->version ? as->version : CODEXMCP_VERSION,
                   "capabilities", "experimentalApi", 1);
+    /* What exec's event stream has no line for need not be sent: the
+     * streaming deltas above all, a notification per token. */
+    json_t *opt_out = json_array();
+    for (const char *const *m = unwanted; *m; m++)
+        json_array_append_new(opt_out, json_string(*m));
+    json_object_set_new(json_object_get(params, "capabilities"), "optOutNotificationMethods",
+                        opt_out);
     request(as, R_INITIALIZE, NULL, "initialize", params);
     uv_timer_start(&as->timer, init_timeout, APPSERVER_INIT_MS, 0);
     return 0;
