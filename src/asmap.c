@@ -154,16 +154,25 @@ json_t *asmap_item(asmap *m, json_t *item)
     } else if (strcmp(type, "webSearch") == 0) {
         /* exec flattens the provider's id next to its own (REFERENCE 1.3):
          * the object keeps the last, so only the query and action go. */
+        json_t *action = field(item, "action", json_null());
+        if (json_is_object(action)) /* "openPage" in the app-server, "open_page" in exec */
+            json_object_set_new(action, "type", snake(json_object_get(action, "type")));
         out = json_pack("{s:s, s:o, s:o}", "type", "web_search", "query",
-                        field(item, "query", json_string("")), "action",
-                        field(item, "action", json_null()));
+                        field(item, "query", json_string("")), "action", action);
     } else if (strcmp(type, "collabAgentToolCall") == 0) {
+        json_t *states = field(item, "agentsStates", json_object());
+        const char *k;
+        json_t *st;
+        json_object_foreach(states, k, st)
+        {
+            if (json_is_object(st)) /* "pendingInit" -> "pending_init" */
+                json_object_set_new(st, "status", snake(json_object_get(st, "status")));
+        }
         out = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "type", "collab_tool_call", "tool",
-                        field(item, "tool", json_null()), "sender_thread_id",
+                        snake(json_object_get(item, "tool")), "sender_thread_id",
                         field(item, "senderThreadId", json_null()), "receiver_thread_ids",
                         field(item, "receiverThreadIds", json_array()), "prompt",
-                        field(item, "prompt", json_null()), "agents_states",
-                        field(item, "agentsStates", json_object()), "status",
+                        field(item, "prompt", json_null()), "agents_states", states, "status",
                         snake(json_object_get(item, "status")));
     } else {
         /* userMessage, plan, imageView, contextCompaction, …: exec does not

@@ -91,6 +91,7 @@ struct appserver {
     unsigned crashes; /* in a row, without a completed turn between */
     char *unusable;   /* why auto does not use it any more */
     uv_timer_t timer; /* initialize deadline; SIGTERM after close */
+    uv_timer_t kick;  /* a restart decided where it cannot be done */
     int timer_open;
     char *version;   /* codex's, from `codex --version` */
     codex_cmd cmd;   /* how the next app-server is started */
@@ -99,6 +100,7 @@ struct appserver {
 };
 
 static void turn_end(as_turn *t, const char *error);
+static void turn_closed(uv_handle_t *h);
 static void early_end(uv_timer_t *tm);
 static void start_waiting(appserver *as);
 static void finish(as_turn *t);
@@ -109,6 +111,13 @@ static void turn_step(as_turn *t);
 static void restart(appserver *as, const char *why);
 
 /* ---- the wire ---- */
+
+static void kick_restart(uv_timer_t *tm)
+{
+    appserver *as = tm->data;
+    if (as->proc && child_write_queued(as->proc) > APPSERVER_WRITE_QUEUE_MAX)
+        restart(as, "it stopped reading its stdin");
+}
 
 static int send_msg(appserver *as, json_t *msg)
 {
@@ -122,9 +131,10 @@ static int send_msg(appserver *as, json_t *msg)
     s[n] = '\n'; /* replaces the NUL: the length is kept apart */
     int rc = child_write(as->proc, s, n + 1);
     free(s);
-    if (rc == 0 && child_write_queued(as->proc) > APPSERVER_WRITE_QUEUE_MAX) {
-        restart(as, "it stopped reading its stdin");
-        return -1;
+    if (rc == 0 && child_write_queued(as->proc) > APPSERVER_WRITE_QUEUE_MAX &&
+        !uv_is_active((uv_handle_t *)&as->kick)) {
+        /* Not from here: the caller may be in the middle of starting a turn. */
+        uv_timer_start(&as->kick, kick_restart, 0, 0);
     }
     return rc;
 }
@@ -400,9 +410,14 @@ static void on_answer(appserver *as, pending *p, json_t *result, json_t *error)
         emsg = "an error without a message";
     if (t == NULL)
         return;
-    /* An interrupt the turn outran: turn/completed came first, and the turn
-     * is in its cleanup (whose timer runs on). */
-    if (p->kind == R_INTERRUPT && t->phase != T_STOP)
+    /* An answer to a step the turn has left (turn/completed came before
+     * the answer to turn/start or turn/interrupt) changes nothing. */
+    static const turn_phase step_of[] = {[R_THREAD] = T_THREAD,
+                                         [R_TURN] = T_TURN,
+                                         [R_INTERRUPT] = T_STOP,
+                                         [R_CLEAN] = T_CLEAN,
+                                         [R_UNSUBSCRIBE] = T_RELEASE};
+    if (p->kind != R_INITIALIZE && t->phase != step_of[p->kind])
         return;
     uv_timer_stop(&t->step);
     switch (p->kind) {
@@ -470,20 +485,36 @@ static void on_answer(appserver *as, pending *p, json_t *result, json_t *error)
 
 /* ---- the process ---- */
 
+/* Ends the turns and forgets the requests of a process that is gone. On
+ * a snapshot: each end may start a queued call at once, whose turn (and a
+ * new process with its initialize) must survive this. */
 static void fail_all(appserver *as, const char *why_running, const char *why_waiting)
 {
-    while (as->turns) {
-        as_turn *t = as->turns;
-        if (t->phase == T_WAIT) {
-            turn_unavailable(t, why_waiting);
+    as_turn *turns = as->turns, *next;
+    pending *reqs = as->pending;
+    as->turns = NULL;
+    as->pending = NULL;
+    for (as_turn *t = turns; t; t = next) {
+        next = t->next;
+        for (pending *p = reqs; p; p = p->next)
+            if (p->turn == t)
+                p->turn = NULL;
+        t->next = NULL;
+        uv_timer_stop(&t->step);
+        if (t->phase == T_WAIT && !t->stop_asked) {
+            t->unavailable(t->ctx, why_waiting);
         } else {
             t->thread_loaded = 0; /* the process is gone, and its locks */
-            turn_end(t, why_running);
+            engine_end end = {0, 0, "", 0,
+                              t->stop_asked && t->phase == T_WAIT ? "stopped before it started"
+                                                                  : why_running};
+            t->cb.on_end(t->ctx, &end);
         }
+        uv_close((uv_handle_t *)&t->step, turn_closed);
     }
-    while (as->pending) {
-        pending *p = as->pending;
-        as->pending = p->next;
+    while (reqs) {
+        pending *p = reqs;
+        reqs = p->next;
         free(p);
     }
 }
@@ -507,6 +538,8 @@ static int version_cmp(const char *a, const char *b)
 
 static void ready(appserver *as, json_t *result)
 {
+    if (as->state != AS_STARTING)
+        return; /* shut down (or stopped) while it started */
     uv_timer_stop(&as->timer);
     /* userAgent: "<originator>/<version> (…)" */
     const char *ua = json_string_value(json_object_get(result, "userAgent"));
@@ -577,8 +610,17 @@ static void on_server_request(appserver *as, json_t *id, const char *method, jso
 static void on_notification(appserver *as, const char *method, json_t *params)
 {
     as_turn *t = turn_of_thread(as, json_string_value(json_object_get(params, "threadId")));
-    if (t && t->phase == T_RELEASE && strcmp(method, "thread/closed") == 0) {
-        released(t);
+    if (t && strcmp(method, "thread/closed") == 0) {
+        if (t->phase == T_RELEASE) {
+            released(t);
+        } else if (t->phase >= T_TURN && t->phase < T_CLEAN) {
+            /* unloaded under a running turn: no turn/completed will come */
+            t->thread_loaded = 0;
+            uv_timer_stop(&t->step);
+            turn_fail(t, xasprintf("the app-server closed session %s during the turn; resume it "
+                                   "with its SESSION_ID to continue",
+                                   t->thread_id));
+        }
         return;
     }
     if (t == NULL || t->phase < T_TURN || t->phase >= T_CLEAN)
@@ -632,8 +674,8 @@ static void proc_line(void *ctx, const char *line, size_t len, int overflow)
         json_t *error = json_object_get(msg, "error");
         if (p && p->kind == R_INITIALIZE) {
             if (error) {
-                char *why = xasprintf("its initialize failed: %s",
-                                      json_string_value(json_object_get(error, "message")));
+                const char *m = json_string_value(json_object_get(error, "message"));
+                char *why = xasprintf("its initialize failed: %s", m ? m : "(no message)");
                 restart(as, why);
                 free(why);
             } else {
@@ -716,7 +758,7 @@ static void init_timeout(uv_timer_t *tm)
         return;
     }
     if (as->state == AS_STARTING) {
-        char *why = xasprintf("it did not answer initialize within %u ms", APPSERVER_INIT_MS);
+        char *why = xasprintf("did not answer initialize within %u ms", APPSERVER_INIT_MS);
         if (!as->forced && as->unusable == NULL)
             as->unusable = xasprintf("the codex app-server %s", why);
         restart(as, why);
@@ -919,13 +961,13 @@ static void turn_step(as_turn *t)
 static void early_end(uv_timer_t *tm)
 {
     as_turn *t = tm->data;
-    if (t->unavailable_now) {
+    if (t->unavailable_now && !t->stop_asked) {
         char *why = t->error;
         t->error = NULL;
         turn_unavailable(t, why);
         free(why);
     } else {
-        turn_end(t, t->error ? NULL : "stopped before it started");
+        turn_end(t, t->error && !t->unavailable_now ? NULL : "stopped before it started");
     }
 }
 
@@ -1017,6 +1059,8 @@ appserver *appserver_new(uv_loop_t *loop, unsigned grace_ms, int forced)
     as->forced = forced;
     uv_timer_init(loop, &as->timer);
     as->timer.data = as;
+    uv_timer_init(loop, &as->kick);
+    as->kick.data = as;
     as->timer_open = 1;
     return as;
 }
@@ -1035,6 +1079,8 @@ void appserver_close(appserver *as)
 {
     if (as->state == AS_CLOSING)
         return;
+    if (!uv_is_closing((uv_handle_t *)&as->kick))
+        uv_close((uv_handle_t *)&as->kick, NULL);
     if (as->probe) {
         child_kill(as->probe);
         as->probe = NULL;

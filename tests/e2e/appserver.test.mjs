@@ -291,7 +291,7 @@ test('two codexmcp servers resuming one session at once: one answers, the other 
 test('a profile runs with codex exec, and the warnings say why', T, () =>
   withHome(async (home) => {
     fs.writeFileSync(path.join(home, 'fast.config.toml'), 'model = "gpt-5.5"\n');
-    const sdk = await server(home, []);
+    const sdk = await server(home, ['--engine', 'auto']);
     try {
       const obj = await sdk.call({ PROMPT: 'with a profile', cd: tree.dir('profile'), profile: 'fast' });
       assertOk(obj);

@@ -369,7 +369,13 @@ test('registry: cd "/" lists every session; query ignores case beyond ASCII; a f
     // A session the registry knows counts a failed turn with its others.
     const known = (await call(ok.client, 'codex_sessions', {})).obj.sessions[0].SESSION_ID;
     await call(broken.client, 'codex', { PROMPT: 'resume fails', cd, SESSION_ID: known.toUpperCase() });
-    const k = await call(ok.client, 'codex_sessions', { SESSION_ID: known });
+    // The registry is written beside the reply, on another thread: another
+    // process sees the turn's end a moment later.
+    let k;
+    await pollUntil(async () => {
+      k = await call(ok.client, 'codex_sessions', { SESSION_ID: known });
+      return k.obj.session.turns === 2 && k.obj.turns[1]?.status === 'failed';
+    }, 5000, 50);
     assert.equal(k.obj.session.turns, 2);
     assert.deepEqual(k.obj.turns.map((x) => x.status), ['completed', 'failed']);
     assert.equal(k.obj.session.last_status, 'failed');
