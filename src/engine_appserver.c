@@ -718,13 +718,7 @@ static void proc_exit(void *ctx, int64_t status, int sig, const char *tail, size
         fail_all(as, "the codex app-server was shut down", "the server is shutting down");
         return;
     }
-    char *clean = utf8_sanitize(tail, tail_len, STDERR_TAIL_BYTES * 3);
-    char *s = clean;
-    while (*s == ' ' || *s == '\n' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t'))
-        s[--n] = '\0';
+    char *s = utf8_trimmed(tail, tail_len, STDERR_TAIL_BYTES * 3);
     char *how = sig ? xasprintf("was killed by signal %d", sig)
                     : xasprintf("exited with status %lld", (long long)status);
     as->crashes++;
@@ -747,7 +741,7 @@ static void proc_exit(void *ctx, int64_t status, int sig, const char *tail, size
     free(running);
     free(waiting);
     free(how);
-    free(clean);
+    free(s);
 }
 
 static void init_timeout(uv_timer_t *tm)

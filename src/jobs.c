@@ -315,14 +315,7 @@ static char *exit_error(const job *jb, int64_t status, int sig, const char *tail
 {
     char *how = sig ? xasprintf("codex was killed by signal %d (%s)", sig, signal_name(sig))
                     : xasprintf("codex exited with status %lld", (long long)status);
-    char *clean = utf8_sanitize(tail, tail_len, STDERR_TAIL_BYTES * 3);
-    /* trim white space at both ends */
-    char *s = clean;
-    while (*s == ' ' || *s == '\n' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t'))
-        s[--n] = '\0';
+    char *s = utf8_trimmed(tail, tail_len, STDERR_TAIL_BYTES * 3);
     char *msg;
     if (strstr(s, "already has an active writer") != NULL)
         /* Codex locks a session while a process writes it (REFERENCE 2.3):
@@ -335,7 +328,7 @@ static char *exit_error(const job *jb, int64_t status, int sig, const char *tail
         msg = xasprintf("%s before the turn finished (%zu events received)%s%s", how, jb->ev.events,
                         *s ? ". codex stderr: " : "; codex printed nothing on stderr", s);
     free(how);
-    free(clean);
+    free(s);
     return msg;
 }
 

@@ -148,6 +148,20 @@ static size_t utf8_seq_len(const unsigned char *s, size_t avail)
     return n;
 }
 
+char *utf8_trimmed(const char *s, size_t len, size_t max)
+{
+    char *clean = utf8_sanitize(s, len, max);
+    const char *p = clean;
+    while (*p == ' ' || *p == '\n' || *p == '\t')
+        p++;
+    size_t n = strlen(p);
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\n' || p[n - 1] == '\t'))
+        n--;
+    char *out = xstrndup(p, n);
+    free(clean);
+    return out;
+}
+
 char *utf8_sanitize(const char *s, size_t len, size_t max)
 {
     static const char repl[] = "\xef\xbf\xbd";

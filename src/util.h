@@ -35,6 +35,9 @@ int buf_append(buf_t *b, const void *p, size_t n);
  * invalid bytes become U+FFFD, control characters other than \n and \t
  * become spaces, a cut never splits a character. */
 char *utf8_sanitize(const char *s, size_t len, size_t max);
+/* utf8_sanitize, then white space trimmed at both ends: a stderr tail as
+ * an error message quotes it (new string). */
+char *utf8_trimmed(const char *s, size_t len, size_t max);
 
 /* utf8_sanitize of a whole NUL-terminated string, with room for every
  * replacement (each bad byte becomes three). */
