@@ -119,6 +119,8 @@
  * queued is tried once. */
 #define STORE_BACKOFF_MS 250u
 #define STORE_GIVE_UP_MS 120000
+/* A read (codex_sessions) is asked again for this long: its caller waits. */
+#define STORE_READ_GIVE_UP_MS 10000
 #define STORE_PROMPT_MAX 2000u
 #define STORE_TITLE_MAX 80u
 #define STORE_MESSAGE_MAX 500u

@@ -787,10 +787,21 @@ static void work_done(uv_work_t *w, int status)
     int is_read = o->kind == OP_SESSIONS || o->kind == OP_TURNS;
     /* A write that found the registry locked by another process goes back
      * to the head of the writes, for a later try; reads go on meanwhile. */
-    if (!is_read && o->busy && status == 0 && !s->stopping &&
-        now_unix_ms() - o->first_ms < STORE_GIVE_UP_MS) {
+    if (o->busy && status == 0 && !s->stopping &&
+        now_unix_ms() - o->first_ms < (is_read ? STORE_READ_GIVE_UP_MS : STORE_GIVE_UP_MS)) {
         buf_reset(&o->warnings);
-        push_front(&s->writes, &s->writes_tail, o);
+        if (is_read) {
+            /* a read that found the registry locked past the busy timeout
+             * (another process checkpointing, a loaded machine) is asked
+             * again rather than failed */
+            free(o->read_error);
+            o->read_error = NULL;
+            json_decref(o->answer);
+            o->answer = NULL;
+            push_front(&s->reads, &s->reads_tail, o);
+        } else {
+            push_front(&s->writes, &s->writes_tail, o);
+        }
         s->queued++;
         s->backing_off = 1;
         uv_timer_start(&s->backoff, backoff_done, STORE_BACKOFF_MS, 0);

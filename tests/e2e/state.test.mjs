@@ -236,7 +236,14 @@ test('registry: two server processes writing at once lose nothing', T, async () 
     }
     const results = await Promise.all(calls);
     for (const r of results) assert.equal(r.obj.success, true, r.text);
-    const { obj } = await call(a.client, 'codex_sessions', { limit: 200 });
+    // Each reply comes beside its registry write: the other process's last
+    // rows may land a moment later.
+    let obj;
+    await pollUntil(async () => {
+      ({ obj } = await call(a.client, 'codex_sessions', { limit: 200 }));
+      return obj.sessions?.length === 2 * N;
+    }, 5000, 50);
+    assert.ok(Array.isArray(obj.sessions), JSON.stringify(obj));
     assert.equal(obj.sessions.length, 2 * N);
     const titles = new Set(obj.sessions.map((s) => s.title));
     for (let i = 0; i < N; i++) for (const who of ['a', 'b']) assert.ok(titles.has(`parallel ${who}${i}`), `parallel ${who}${i}`);
