@@ -1,10 +1,10 @@
 /* The app-server's turn as exec's event lines. */
 #include "asmap.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "limits.h"
 #include "util.h"
 
 void asmap_init(asmap *m)
@@ -99,7 +99,7 @@ static json_t *file_changes(json_t *changes)
 static json_t *reasoning_text(json_t *summary)
 {
     buf_t b;
-    buf_init(&b, SIZE_MAX); /* the line it came in was bounded */
+    buf_init(&b, CODEX_LINE_MAX_BYTES); /* no longer than the line it came in */
     size_t i;
     json_t *part;
     json_array_foreach(summary, i, part)
