@@ -306,7 +306,10 @@ static int ready(store *s)
             note(s, "%s; calls go on without history", error);
         free(s->error);
         s->error = error;
-        s->retry_ms = now + STORE_RETRY_MS;
+        /* Another process holding the lock while it opens (or migrates) a
+         * new registry is no reason to wait 5 s: the operation, marked
+         * busy, is tried again after the usual backoff, and so is this. */
+        s->retry_ms = now + (s->cur && s->cur->busy ? (int64_t)STORE_BACKOFF_MS : STORE_RETRY_MS);
         return 0;
     }
     free(s->error);
