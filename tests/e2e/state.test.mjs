@@ -262,11 +262,15 @@ test('registry: a server killed with SIGKILL mid-call leaves a readable database
   const pending = a.client.callTool({ name: 'codex', arguments: { PROMPT: 'killed mid-call', cd } }).catch(() => {});
   const b = await fakeServer(stateDir);
   try {
+    // Until the first server has created the registry, the second may find
+    // none yet, or find it being created: it says so, and the poll goes on.
+    let last;
     const polled = await pollUntil(async () => {
       const { obj } = await call(b.client, 'codex_sessions', {});
-      return obj.sessions.length === 1 ? obj.sessions[0] : null;
+      last = obj;
+      return obj.sessions?.length === 1 ? obj.sessions[0] : null;
     }, 10000, 100);
-    assert.ok(polled.ok, 'the running session is listed');
+    assert.ok(polled.ok, `the running session is listed: ${JSON.stringify(last)}`);
     const listed = polled.value;
     assert.equal(listed.last_status, 'running');
     process.kill(a.pid, 'SIGKILL');
