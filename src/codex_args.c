@@ -441,9 +441,7 @@ static int blank_text(const char *s, size_t len)
     return 1;
 }
 
-/* dir or one of its parents has a .git (a directory, or the file of a
- * worktree or submodule). */
-static int in_git_repo(const char *dir)
+int codex_in_git_repo(const char *dir)
 {
     char *d = xstrdup(dir);
     int found = 0;
@@ -527,7 +525,7 @@ int codex_review_parse(json_t *args, codex_request *req, char **error)
     /* Outside a git repository there is nothing to review, and a review
      * against a base branch there never ends (codex 0.169 reports the
      * error and waits). */
-    if (!in_git_repo(req->cd)) {
+    if (!codex_in_git_repo(req->cd)) {
         fail(error, xasprintf("cd \"%s\" is not inside a git repository: codex_review reviews "
                               "git changes. Use the codex tool to review files outside git",
                               req->cd));
@@ -631,6 +629,15 @@ json_t *codex_result_wrap(json_t *obj, int is_error, int structured)
         json_object_set_new(result, "isError", json_true());
     json_decref(obj);
     return result;
+}
+
+char *codex_busy_session_error(const char *detail, const char *stderr_text)
+{
+    /* Codex locks a session while a process writes it (REFERENCE 2.3, 9.5) */
+    return xasprintf("another process is writing this session right now (%s), so codex could not "
+                     "resume it. Wait until that turn has finished, then call again with this "
+                     "SESSION_ID.%s%s",
+                     detail, stderr_text ? " codex stderr: " : "", stderr_text ? stderr_text : "");
 }
 
 json_t *codex_result_error(const char *error, const char *session_id, int structured)

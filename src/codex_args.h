@@ -49,6 +49,10 @@ int codex_request_parse(json_t *args, codex_request *req, char **error);
 int codex_review_parse(json_t *args, codex_request *req, char **error);
 void codex_request_free(codex_request *req);
 
+/* dir or one of its parents has a .git (a directory, or the file of a
+ * worktree or submodule): where codex runs without --skip-git-repo-check. */
+int codex_in_git_repo(const char *dir);
+
 /* argv for `codex exec --json …` (NULL-terminated, argv[0] = codex_path);
  * the prompt goes on stdin ("-"). Free with codex_argv_free. */
 char **codex_argv_build(const codex_request *req, const char *codex_path);
@@ -69,6 +73,11 @@ json_t *codex_result_build(const events_state *st, const char *error, const code
 /* A CallToolResult holding obj (stolen) as JSON text and, if structured,
  * as structuredContent. */
 json_t *codex_result_wrap(json_t *obj, int is_error, int structured);
+/* The error of a call whose session another process is writing (codex
+ * says "already has an active writer"): what happened and what to do,
+ * under either engine. detail: codex's words; stderr_text, when given,
+ * is quoted after. New string. */
+char *codex_busy_session_error(const char *detail, const char *stderr_text);
 /* A failure result with only an error message (validation, spawn). */
 json_t *codex_result_error(const char *error, const char *session_id, int structured);
 

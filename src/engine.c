@@ -19,7 +19,8 @@ struct engine {
 struct engine_turn {
     engine *e;
     const codex_request *req;
-    codex_cmd cmd;
+    const char *codex_path; /* as found (borrowed) */
+    codex_cmd cmd;          /* what exec runs, resolved when it starts */
     engine_callbacks cb;
     void *ctx;
     exec_turn *x; /* one of these two runs it */
@@ -89,11 +90,19 @@ static const engine_callbacks turn_cb = {t_line, t_end, t_output, t_warning};
 
 static int start_exec(engine_turn *t, json_t **argv, char **error)
 {
+    launcher_resolve(t->codex_path, t->e->cfg.native, &t->cmd);
     int rc = exec_turn_start(t->e->loop, t->req, &t->cmd, t->e->cfg.kill_grace_ms, &turn_cb, t,
                              &t->x, argv, error);
     if (rc == 0)
         snprintf(t->desc, sizeof(t->desc), "pid %d", exec_turn_pid(t->x));
     return rc;
+}
+
+/* The warning of a call the app-server engine could not take. */
+static char *fell_back(const char *why)
+{
+    return xasprintf("this call ran with codex exec: the app-server engine is not usable (%s)",
+                     why);
 }
 
 /* The app-server could not take the turn: exec runs it, unless the
@@ -109,8 +118,7 @@ static void t_unavailable(void *ctx, const char *why)
     }
     log_msg(LOG_WARNING, "app-server engine unavailable (%s); running the call with codex exec",
             why);
-    char *msg =
-        xasprintf("this call ran with codex exec: the app-server engine is not usable (%s)", why);
+    char *msg = fell_back(why);
     t->cb.on_warning(t->ctx, msg);
     free(msg);
     json_t *argv = NULL;
@@ -136,8 +144,7 @@ static char *exec_reason(const engine *e, const codex_request *req, int *use_exe
                        "(`codex app-server` refuses --profile)");
     const char *why = appserver_unusable(e->as);
     if (why)
-        return xasprintf("this call ran with codex exec: the app-server engine is not usable (%s)",
-                         why);
+        return fell_back(why);
     *use_exec = 0;
     return NULL;
 }
@@ -151,25 +158,27 @@ int engine_start(engine *e, const codex_request *req, const char *codex_path,
     t->req = req;
     t->cb = *cb;
     t->ctx = ctx;
-    launcher_resolve(codex_path, e->cfg.native, &t->cmd);
+    t->codex_path = codex_path;
     int use_exec;
     char *why = exec_reason(e, req, &use_exec);
     json_t *argv = NULL;
-    int rc = 0;
+    int native;
     if (use_exec) {
-        rc = start_exec(t, &argv, error);
+        int rc = start_exec(t, &argv, error);
+        if (rc < 0) {
+            free(why);
+            codex_cmd_free(&t->cmd);
+            free(t);
+            return rc;
+        }
+        native = t->cmd.native;
     } else {
-        appserver_turn_start(e->as, req, &t->cmd, &turn_cb, t_unavailable, t, &t->a, &argv);
+        appserver_turn_start(e->as, req, codex_path, e->cfg.native, &turn_cb, t_unavailable, t,
+                             &t->a, &argv, &native);
         snprintf(t->desc, sizeof(t->desc), "app-server");
     }
-    if (rc < 0) {
-        free(why);
-        codex_cmd_free(&t->cmd);
-        free(t);
-        return rc;
-    }
     *launch = json_pack("{s:s, s:o}", "engine", use_exec ? "exec" : "appserver", "argv", argv);
-    if (t->cmd.native)
+    if (native)
         json_object_set_new(*launch, "native", json_true());
     *out = t;
     if (why) {

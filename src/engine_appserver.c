@@ -13,6 +13,7 @@
 
 #include "asmap.h"
 #include "child.h"
+#include "codex_args.h"
 #include "engine_impl.h"
 #include "limits.h"
 #include "log.h"
@@ -100,7 +101,6 @@ struct appserver {
 };
 
 static void turn_end(as_turn *t, const char *error);
-static void turn_closed(uv_handle_t *h);
 static void early_end(uv_timer_t *tm);
 static void start_waiting(appserver *as);
 static void finish(as_turn *t);
@@ -393,10 +393,7 @@ static void turn_fail(as_turn *t, char *error)
 static char *thread_error(const as_turn *t, const char *msg)
 {
     if (strstr(msg, "already has an active writer") != NULL)
-        return xasprintf("another process is writing this session right now (%s), so codex "
-                         "could not resume it. Wait until that turn has finished, then call again "
-                         "with this SESSION_ID.",
-                         msg);
+        return codex_busy_session_error(msg, NULL);
     if (t->req->session_id)
         return xasprintf("codex could not resume session %s: %s", t->req->session_id, msg);
     return xasprintf("codex could not start a session: %s", msg);
@@ -496,21 +493,16 @@ static void fail_all(appserver *as, const char *why_running, const char *why_wai
     as->pending = NULL;
     for (as_turn *t = turns; t; t = next) {
         next = t->next;
+        t->next = NULL;
         for (pending *p = reqs; p; p = p->next)
             if (p->turn == t)
                 p->turn = NULL;
-        t->next = NULL;
-        uv_timer_stop(&t->step);
         if (t->phase == T_WAIT && !t->stop_asked) {
-            t->unavailable(t->ctx, why_waiting);
+            turn_unavailable(t, why_waiting);
         } else {
             t->thread_loaded = 0; /* the process is gone, and its locks */
-            engine_end end = {0, 0, "", 0,
-                              t->stop_asked && t->phase == T_WAIT ? "stopped before it started"
-                                                                  : why_running};
-            t->cb.on_end(t->ctx, &end);
+            turn_end(t, t->phase == T_WAIT ? "stopped before it started" : why_running);
         }
-        uv_close((uv_handle_t *)&t->step, turn_closed);
     }
     while (reqs) {
         pending *p = reqs;
@@ -838,10 +830,10 @@ static int spawn_appserver(appserver *as, char **error)
     log_msg(LOG_INFO, "codex app-server started (pid %d)", as->pid);
     /* exec's name and codex's own version: the User-Agent upstream is
      * then exec's, to the byte */
-    json_t *params =
-        json_pack("{s:{s:s, s:s, s:s}, s:{s:b}}", "clientInfo", "name", APPSERVER_CLIENT_NAME,
-                  "title", "codexmcp", "version", as->version ? as->version : CODEXMCP_VERSION,
-                  "capabilities", "experimentalApi", 1);
+    json_t *params = json_pack("{s:{s:s, s:s, s:s}, s:{s:b}}", "clientInfo", "name",
+                               APPSERVER_CLIENT_NAME, "title", "codexmcp", "version",
+                               as->version ? as->version : APPSERVER_CLIENT_VERSION, "capabilities",
+                               "experimentalApi", 1);
     /* What exec's event stream has no line for need not be sent: the
      * streaming deltas above all, a notification per token. */
     json_t *opt_out = json_array();
@@ -913,20 +905,11 @@ static void probe_exit(void *ctx, int64_t status, int sig, const char *tail, siz
         probe_done(as);
 }
 
-static int spawn(appserver *as, const codex_cmd *cmd, char **error)
+static int spawn(appserver *as, const char *codex_path, int native, char **error)
 {
     codex_cmd_free(&as->cmd);
-    as->cmd.path = xstrdup(cmd->path);
-    size_t n = 0;
-    while (cmd->env_set && cmd->env_set[n])
-        n++;
-    if (cmd->env_set) {
-        as->cmd.env_set = xcalloc(n + 1, sizeof(char *));
-        for (size_t i = 0; i < n; i++)
-            as->cmd.env_set[i] = xstrdup(cmd->env_set[i]);
-    }
-    as->cmd.env_unset = cmd->env_unset;
-    as->cmd.native = cmd->native;
+    launcher_resolve(codex_path, native, &as->cmd);
+    const codex_cmd *cmd = &as->cmd;
     if (as->version)
         return spawn_appserver(as, error);
     char *argv[] = {cmd->path, (char *)"--version", NULL};
@@ -966,32 +949,13 @@ static void early_end(uv_timer_t *tm)
 }
 
 /* exec refuses a directory outside a git repository unless told to skip
- * the check; the app-server has no such check (REFERENCE 9.5). */
-static int inside_git(const char *dir)
-{
-    char *d = xstrdup(dir);
-    int found = 0;
-    while (!found) {
-        char *git = xasprintf("%s%s.git", d, strcmp(d, "/") == 0 ? "" : "/");
-        struct stat st;
-        found = lstat(git, &st) == 0;
-        free(git);
-        if (found || strcmp(d, "/") == 0)
-            break;
-        char *slash = strrchr(d, '/');
-        if (slash == d)
-            d[1] = '\0';
-        else
-            *slash = '\0';
-    }
-    free(d);
-    return found;
-}
+ * the check; the app-server has no such check (REFERENCE 9.5), so it is
+ * made here, as codex_review's is (codex_args.c). */
 
-int appserver_turn_start(appserver *as, const codex_request *req, const codex_cmd *cmd,
-                         const engine_callbacks *cb,
-                         void (*unavailable)(void *ctx, const char *why), void *ctx, as_turn **out,
-                         json_t **argv)
+void appserver_turn_start(appserver *as, const codex_request *req, const char *codex_path,
+                          int native, const engine_callbacks *cb,
+                          void (*unavailable)(void *ctx, const char *why), void *ctx, as_turn **out,
+                          json_t **argv, int *launched_native)
 {
     as_turn *t = xcalloc(1, sizeof(*t));
     t->as = as;
@@ -1002,29 +966,25 @@ int appserver_turn_start(appserver *as, const codex_request *req, const codex_cm
     asmap_init(&t->map);
     uv_timer_init(as->loop, &t->step);
     t->step.data = t;
-    *argv = json_pack("[s, s]", cmd->path, "app-server");
     t->next = as->turns;
     as->turns = t;
     *out = t;
     /* A turn never ends before its caller has it: an early end waits for
      * the next loop iteration. */
-    if (!req->skip_git_repo_check && !inside_git(req->cd)) {
+    if (!req->skip_git_repo_check && !codex_in_git_repo(req->cd)) {
         t->error = xstrdup("Not inside a trusted directory and --skip-git-repo-check was not "
                            "specified. (codex refuses a cd outside a git repository: pass "
                            "skip_git_repo_check: true to run there.)");
         uv_timer_start(&t->step, early_end, 0, 0);
-        return 0;
-    }
-    if (as->state == AS_OFF) {
-        if (spawn(as, cmd, &t->error) < 0) {
-            t->unavailable_now = 1;
-            uv_timer_start(&t->step, early_end, 0, 0);
-            return 0;
-        }
-    }
-    if (as->state == AS_READY)
+    } else if (as->state == AS_OFF && spawn(as, codex_path, native, &t->error) < 0) {
+        t->unavailable_now = 1;
+        uv_timer_start(&t->step, early_end, 0, 0);
+    } else if (as->state == AS_READY) {
         turn_step(t);
-    return 0;
+    }
+    /* what runs it: the process started (or to start) with this codex */
+    *argv = json_pack("[s, s]", as->cmd.path ? as->cmd.path : codex_path, "app-server");
+    *launched_native = as->cmd.path ? as->cmd.native : 0;
 }
 
 void appserver_turn_stop(as_turn *t, unsigned grace_ms)
@@ -1062,11 +1022,6 @@ appserver *appserver_new(uv_loop_t *loop, unsigned grace_ms, int forced)
 const char *appserver_unusable(const appserver *as)
 {
     return as->unusable;
-}
-
-int appserver_pid(const appserver *as)
-{
-    return as->proc ? as->pid : 0;
 }
 
 void appserver_close(appserver *as)

@@ -31,15 +31,16 @@ appserver *appserver_new(uv_loop_t *loop, unsigned grace_ms, int forced);
 /* Why it takes no turns (it kept crashing, or this codex is too old), or
  * NULL. */
 const char *appserver_unusable(const appserver *as);
-/* Starts the app-server if it is not running. `unavailable` is called
- * instead of on_end when the app-server could not take the turn at all
- * (it did not start or initialize): nothing of the turn ran. */
-int appserver_turn_start(appserver *as, const codex_request *req, const codex_cmd *cmd,
-                         const engine_callbacks *cb,
-                         void (*unavailable)(void *ctx, const char *why), void *ctx, as_turn **out,
-                         json_t **argv);
+/* Starts the app-server if it is not running (codex_path resolved by
+ * launcher.c then, once per process). `unavailable` is called instead of
+ * on_end when the app-server could not take the turn at all (it did not
+ * start or initialize): nothing of the turn ran. *argv and *native tell
+ * the transcript what runs it. */
+void appserver_turn_start(appserver *as, const codex_request *req, const char *codex_path,
+                          int native, const engine_callbacks *cb,
+                          void (*unavailable)(void *ctx, const char *why), void *ctx, as_turn **out,
+                          json_t **argv, int *launched_native);
 void appserver_turn_stop(as_turn *t, unsigned grace_ms);
-int appserver_pid(const appserver *as);
 void appserver_close(appserver *as);
 void appserver_kill(appserver *as);
 void appserver_free(appserver *as);

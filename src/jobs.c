@@ -318,12 +318,7 @@ static char *exit_error(const job *jb, int64_t status, int sig, const char *tail
     char *s = utf8_trimmed(tail, tail_len, STDERR_TAIL_BYTES * 3);
     char *msg;
     if (strstr(s, "already has an active writer") != NULL)
-        /* Codex locks a session while a process writes it (REFERENCE 2.3):
-         * another codex, outside this server, has it right now. */
-        msg = xasprintf("another process is writing this session right now (%s), so codex "
-                        "could not resume it. Wait until that turn has finished, then call again "
-                        "with this SESSION_ID. codex stderr: %s",
-                        how, s);
+        msg = codex_busy_session_error(how, s);
     else
         msg = xasprintf("%s before the turn finished (%zu events received)%s%s", how, jb->ev.events,
                         *s ? ". codex stderr: " : "; codex printed nothing on stderr", s);

@@ -214,6 +214,8 @@
  * header and User-Agent prefix; exec sends "codex_exec". Under this name
  * the model endpoint sees the same requests from both engines. */
 #define APPSERVER_CLIENT_NAME "codex_exec"
+/* Its version is codex's own (`codex --version`), as exec's is; this one
+ * only when that said nothing. */
 #define APPSERVER_CLIENT_VERSION CODEXMCP_VERSION
 
 #endif
