@@ -32,16 +32,25 @@ static const char *const known_params[] = {"PROMPT",
                                            "timeout_s",
                                            "max_result_chars",
                                            "all_messages_filter",
+                                           "wait_s",
                                            NULL};
 
 static const char *const review_params[] = {
     "cd",    "uncommitted",      "base",      "commit",           "PROMPT", "title",
-    "model", "reasoning_effort", "timeout_s", "max_result_chars", NULL};
+    "model", "reasoning_effort", "timeout_s", "max_result_chars", "wait_s", NULL};
 
 /* Item types of codex's event stream (REFERENCE 1.3). */
 static const char *const item_types[] = {
     "agent_message", "reasoning", "command_execution", "file_change", "mcp_tool_call",
     "web_search",    "todo_list", "collab_tool_call",  "error",       NULL};
+
+#define WAIT_S_SCHEMA                                                                              \
+    "\"wait_s\":{\"type\":\"number\",\"minimum\":0,\"maximum\":86400,\"description\":"           \
+    "\"Run in the background: answer after at most this many seconds. If Codex is not done by "     \
+    "then, the answer is {success: true, status: \\\"running\\\", SESSION_ID, task} and the work "    \
+    "goes on; get its result with codex_wait. 0: answer as soon as the turn has started. To do "  \
+    "several things at once, start each with wait_s 0, then codex_wait on all their tasks. "       \
+    "Leave out to wait for the result.\"}"
 
 #define MAX_RESULT_CHARS_SCHEMA                                                                    \
     "\"max_result_chars\":{\"type\":\"integer\",\"minimum\":1000,\"maximum\":10000000,"            \
@@ -79,7 +88,7 @@ static const char input_schema_json[] =
     "(model_reasoning_effort). Empty: the user's configured default.\"},"
     "\"timeout_s\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"description\":\"Give up "
     "after this many seconds; the session can be resumed afterwards.\"}," MAX_RESULT_CHARS_SCHEMA
-    ","
+    "," WAIT_S_SCHEMA ","
     "\"all_messages_filter\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":["
     "\"agent_message\",\"reasoning\",\"command_execution\",\"file_change\",\"mcp_tool_call\","
     "\"web_search\",\"todo_list\",\"collab_tool_call\",\"error\"]},\"description\":\"Only these "
@@ -106,7 +115,7 @@ static const char review_schema_json[] =
     "\"reasoning_effort\":{\"type\":\"string\",\"enum\":[\"\",\"minimal\",\"low\",\"medium\","
     "\"high\",\"xhigh\"],\"description\":\"Reasoning effort. Empty: the configured default.\"},"
     "\"timeout_s\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"description\":\"Give up "
-    "after this many seconds.\"}," MAX_RESULT_CHARS_SCHEMA
+    "after this many seconds.\"}," MAX_RESULT_CHARS_SCHEMA "," WAIT_S_SCHEMA
     "},\"required\":[\"cd\"],\"additionalProperties\":false}";
 
 static const char output_schema_json[] =
@@ -119,7 +128,15 @@ static const char output_schema_json[] =
     "\"usage\":{\"type\":\"object\"},"
     "\"warnings\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
     "\"transcript\":{\"type\":\"string\"},"
-    "\"trimmed\":{\"type\":\"string\"}"
+    "\"trimmed\":{\"type\":\"string\"},"
+    "\"status\":{\"type\":\"string\"},"
+    "\"task\":{\"type\":\"string\"},"
+    "\"progress\":{\"type\":\"string\"},"
+    "\"message\":{\"type\":\"string\"},"
+    "\"done\":{\"type\":\"integer\"},"
+    "\"pending\":{\"type\":\"integer\"},"
+    "\"tasks\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"
+    "\"cancelled\":{\"type\":\"integer\"}"
     "},\"required\":[\"success\"]}";
 
 static json_t *load_schema(const char *text)
@@ -150,6 +167,7 @@ void codex_request_free(codex_request *req)
 {
     free(req->prompt);
     free(req->cd);
+    free(req->cd_given);
     free(req->sandbox);
     free(req->session_id);
     for (size_t i = 0; i < req->nimages; i++)
@@ -274,7 +292,7 @@ static int get_cd(json_t *args, codex_request *req, char **error)
         free(cd);
         return -1;
     }
-    free(cd);
+    req->cd_given = cd;
     req->cd = xstrdup(resolved);
     return 0;
 }
@@ -287,6 +305,14 @@ static int get_limits(json_t *args, codex_request *req, char **error)
             json_number_value(timeout) > 1e7)
             return fail(error, xstrdup("timeout_s must be a number of seconds greater than 0"));
         req->timeout_s = json_number_value(timeout);
+    }
+    json_t *wait = arg(args, "wait_s");
+    if (wait != NULL) {
+        if (!json_is_number(wait) || !(json_number_value(wait) >= 0) ||
+            json_number_value(wait) > WAIT_S_MAX)
+            return fail(error, xasprintf("wait_s must be a number of seconds from 0 to %u",
+                                         WAIT_S_MAX));
+        req->wait_s = json_number_value(wait);
     }
     json_t *max = arg(args, "max_result_chars");
     if (max != NULL) {
@@ -331,6 +357,7 @@ int codex_request_parse(json_t *args, codex_request *req, char **error)
 {
     memset(req, 0, sizeof(*req));
     req->tool = "codex";
+    req->wait_s = -1;
     req->skip_git_repo_check = 1;
     *error = NULL;
     if ((*error = tools_unknown_param(args, known_params)) != NULL)
@@ -463,6 +490,7 @@ int codex_review_parse(json_t *args, codex_request *req, char **error)
 {
     memset(req, 0, sizeof(*req));
     req->tool = "codex_review";
+    req->wait_s = -1;
     req->review = 1;
     req->skip_git_repo_check = 1;
     *error = NULL;

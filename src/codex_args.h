@@ -15,7 +15,8 @@ typedef struct {
     const char *tool; /* "codex" or "codex_review" (static strings) */
     char *prompt;     /* a review's custom instructions, or NULL */
     size_t prompt_len;
-    char *cd; /* absolute, existing directory */
+    char *cd;       /* absolute, existing directory, symlinks resolved */
+    char *cd_given; /* cd as the call wrote it */
     char *sandbox;
     char *session_id; /* NULL: new session */
     int skip_git_repo_check;
@@ -27,6 +28,7 @@ typedef struct {
     char *profile;
     char *reasoning_effort;
     double timeout_s;        /* 0: the server default */
+    double wait_s;           /* answer "running" after this long; < 0: wait for the end */
     size_t max_result_chars; /* 0: the server's default for the client */
     json_t *all_filter;      /* item types all_messages keeps, or NULL: all */
     /* codex exec review: one target, or custom instructions in prompt */

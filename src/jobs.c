@@ -18,9 +18,11 @@
 
 typedef enum { J_QUEUED, J_RUNNING, J_DONE } job_state;
 
-typedef struct job {
+struct job {
     jobs *owner;
-    mcp_call *call;
+    job_sink sink;
+    void *sink_ctx;
+    int structured;
     codex_request req;
     char *codex_path;
     events_state ev;
@@ -41,7 +43,7 @@ typedef struct job {
     store_turn_ref *turn;   /* its row in the registry, or NULL */
     size_t max_chars;       /* the result budget */
     struct job *next;
-} job;
+};
 
 struct jobs {
     uv_loop_t *loop;
@@ -128,12 +130,10 @@ static void timer_closed(uv_handle_t *h)
 
 /* Finishes the call (the reply is dropped if it was cancelled) and frees
  * the job once its timers are closed. */
-static void job_finish(job *jb, json_t *result)
+static void job_finish(job *jb, json_t *result, const char *status)
 {
     jb->state = J_DONE;
-    mcp_call_set_data(jb->call, NULL);
-    mcp_call_finish(jb->call, result);
-    jb->call = NULL;
+    jb->sink.done(jb->sink_ctx, result, status, jb->ev.thread_id ? jb->ev.thread_id : jb->req.session_id);
     uv_close((uv_handle_t *)&jb->deadline, timer_closed);
     uv_close((uv_handle_t *)&jb->idle, timer_closed);
     uv_close((uv_handle_t *)&jb->post_turn, timer_closed);
@@ -163,13 +163,13 @@ static int session_busy(const jobs *j, const char *key)
 static void progress(job *jb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void progress(job *jb, const char *fmt, ...)
 {
-    if (jb->call == NULL || !mcp_call_has_progress(jb->call))
+    if (jb->state == J_DONE)
         return;
     va_list ap;
     va_start(ap, fmt);
     char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    mcp_call_progress(jb->call, msg);
+    jb->sink.progress(jb->sink_ctx, msg);
     free(msg);
 }
 
@@ -273,8 +273,10 @@ static void on_child_line(void *ctx, const char *line, size_t len, int overflow)
             progress(jb, "%s", desc);
             free(desc);
         }
-        if (!named && jb->ev.thread_id)
+        if (!named && jb->ev.thread_id) {
             record_session(jb);
+            jb->sink.started(jb->sink_ctx, jb->ev.thread_id);
+        }
     }
     if (before == EV_RUNNING && jb->ev.terminal != EV_RUNNING) {
         uv_timer_stop(&jb->idle);
@@ -380,23 +382,23 @@ static void on_turn_end(void *ctx, const engine_end *end)
                    err ? err : jb->ev.failure, last, last_len, jb->ev.usage);
     json_t *result;
     if (jb->cancelled) {
-        result = codex_result_error("cancelled", jb->ev.thread_id, mcp_call_structured(jb->call));
+        result = codex_result_error("cancelled", jb->ev.thread_id, jb->structured);
     } else {
-        codex_result_opts o = {jb->req.return_all_messages, mcp_call_structured(jb->call),
-                               jb->transcript_path, jb->max_chars};
+        codex_result_opts o = {jb->req.return_all_messages, jb->structured, jb->transcript_path,
+                               jb->max_chars};
         result = codex_result_build(&jb->ev, err, &o);
     }
     free(exit_err);
     log_msg(LOG_INFO, "codex finished (status %lld, signal %d, %zu events)", (long long)status, sig,
             jb->ev.events);
-    job_finish(jb, result);
+    job_finish(jb, result, status_name);
     pump(j);
 }
 
 static void job_fail_early(job *jb, const char *err)
 {
-    json_t *res = codex_result_error(err, jb->req.session_id, mcp_call_structured(jb->call));
-    job_finish(jb, res);
+    json_t *res = codex_result_error(err, jb->req.session_id, jb->structured);
+    job_finish(jb, res, "failed");
 }
 
 /* The call's transcript and its turn in the registry. Neither can fail
@@ -474,6 +476,7 @@ static void job_start(jobs *j, job *jb)
     json_decref(launch);
     log_msg(LOG_INFO, "codex started (%s)%s%s", engine_turn_describe(jb->run),
             jb->req.session_id ? " resuming " : "", jb->req.session_id ? jb->req.session_id : "");
+    jb->sink.started(jb->sink_ctx, NULL);
     progress(jb, "started codex%s%s", jb->req.session_id ? " on session " : "",
              jb->req.session_id ? jb->req.session_id : "");
     double limit = jb->req.timeout_s > 0 ? jb->req.timeout_s : j->cfg.timeout_s;
@@ -549,44 +552,56 @@ static void pump(jobs *j)
     }
 }
 
-size_t jobs_result_budget(const jobs *j, const mcp_call *call, size_t asked)
+const policy *jobs_policy(const jobs *j)
+{
+    return j->cfg.policy;
+}
+
+size_t jobs_result_budget(const jobs *j, const char *client, size_t asked)
 {
     if (asked > 0)
         return asked;
     if (j->cfg.max_result_chars > 0)
         return j->cfg.max_result_chars;
-    const char *client = mcp_call_client(call);
     if (client && strcmp(client, CODEX_CLIENT_NAME) == 0)
         return BUDGET_CODEX_CLIENT_CHARS;
     return BUDGET_DEFAULT_CHARS;
 }
 
-void jobs_submit(jobs *j, mcp_call *call, codex_request *req)
+int jobs_submit(jobs *j, codex_request *req, const job_opts *o, const job_sink *sink, void *ctx,
+                job **out, char **error)
 {
+    *out = NULL;
+    *error = j->cfg.policy ? policy_check(j->cfg.policy, req) : NULL;
+    if (*error) {
+        log_msg(LOG_NOTICE, "call refused: %s", *error);
+        codex_request_free(req);
+        return -1;
+    }
     const char *name = j->cfg.codex ? j->cfg.codex : "codex";
     char *path = child_find_executable(name);
-    char *err = NULL;
     if (path == NULL)
-        err = xasprintf(
+        *error = xasprintf(
             "the Codex CLI was not found (%s%s). Install it with `npm i -g @openai/codex` and log "
             "in with `codex login`, or point codexmcp at it with --codex PATH or CODEXMCP_CODEX.",
             strchr(name, '/') ? "no executable file at " : "no `codex` on PATH",
             strchr(name, '/') ? name : "");
     else if (j->nqueued >= JOBS_QUEUE_MAX ||
              j->queued_bytes + req->prompt_len > JOBS_QUEUE_MAX_BYTES)
-        err = xasprintf("too many calls are waiting (%zu queued, %zu bytes of prompts, behind "
-                        "--max-parallel %u); call again when some have finished",
-                        j->nqueued, j->queued_bytes, j->cfg.max_parallel);
-    if (err) {
-        mcp_call_finish(call, codex_result_error(err, req->session_id, mcp_call_structured(call)));
-        free(err);
+        *error = xasprintf("too many calls are waiting (%zu queued, %zu bytes of prompts, behind "
+                           "--max-parallel %u); call again when some have finished",
+                           j->nqueued, j->queued_bytes, j->cfg.max_parallel);
+    if (*error) {
         free(path);
         codex_request_free(req);
-        return;
+        return -1;
     }
     job *jb = xcalloc(1, sizeof(*jb));
     jb->owner = j;
-    jb->call = call;
+    jb->sink = *sink;
+    jb->sink_ctx = ctx;
+    jb->structured = o->structured;
+    jb->max_chars = o->max_chars;
     jb->req = *req;
     memset(req, 0, sizeof(*req));
     jb->codex_path = path;
@@ -594,26 +609,26 @@ void jobs_submit(jobs *j, mcp_call *call, codex_request *req)
     jb->state = J_QUEUED;
     jb->queue_pos_sent = -1;
     events_init(&jb->ev, jb->req.return_all_messages, jb->req.all_filter);
-    jb->max_chars = jobs_result_budget(j, call, jb->req.max_result_chars);
     uv_timer_init(j->loop, &jb->deadline);
     uv_timer_init(j->loop, &jb->idle);
     uv_timer_init(j->loop, &jb->post_turn);
     jb->deadline.data = jb->idle.data = jb->post_turn.data = jb;
     jb->timers_open = 3;
-    mcp_call_set_data(call, jb);
+    *out = jb;
     enqueue(j, jb);
     pump(j);
+    return 0;
 }
 
-void jobs_cancel(jobs *j, mcp_call *call)
+void jobs_cancel(jobs *j, job *jb)
 {
-    job *jb = mcp_call_data(call);
-    if (jb == NULL || jb->cancelled)
+    if (jb == NULL || jb->cancelled || jb->state == J_DONE)
         return;
     jb->cancelled = 1;
     if (jb->state == J_QUEUED) {
         dequeue(j, jb);
-        job_finish(jb, codex_result_error("cancelled", NULL, 0));
+        job_finish(jb, codex_result_error("cancelled", jb->req.session_id, jb->structured),
+                   "cancelled");
         pump(j);
         return;
     }

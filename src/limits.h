@@ -218,4 +218,34 @@
  * only when that said nothing. */
 #define APPSERVER_CLIENT_VERSION CODEXMCP_VERSION
 
+/* Background calls and tasks (tasks.c).
+ * wait_s of codex and codex_review: a day, like the longest time limit a
+ * client sets (Claude Code's default is ~28 h, others 60-300 s). */
+#define WAIT_S_MAX 86400u
+/* codex_wait waits this long unless told: under the 60 s after which some
+ * clients give up on a call, and long enough that a model polling a long
+ * turn calls a few times a minute at most. */
+#define CODEX_WAIT_DEFAULT_S 50u
+#define CODEX_WAIT_MAX_S 3600u
+/* Tasks one codex_wait may name: more than anyone fans out at once (the
+ * queue runs --max-parallel of them). */
+#define CODEX_WAIT_TASKS_MAX 32u
+/* A finished task is kept this long (--task-ttl; an MCP task's own ttl
+ * within TASK_TTL_MAX_S) for codex_wait and tasks/result. */
+#define TASK_TTL_DEFAULT_S 3600u
+#define TASK_TTL_MAX_S (7u * 86400u)
+/* Tasks this server keeps in memory (running or finished): past it the
+ * oldest finished ones are forgotten early (the registry still has them).
+ * Finished results are cut to their call's budget (at most
+ * BUDGET_MAX_CHARS); their bytes are bounded too. */
+#define TASKS_MAX 10000u
+#define TASK_RESULTS_MAX_BYTES (64u * 1024u * 1024u)
+/* tasks/list page; a client follows nextCursor. */
+#define TASKS_PAGE_SIZE 50u
+/* The pollInterval an MCP task suggests to its client (ms). */
+#define TASK_POLL_INTERVAL_MS 2000u
+/* A task of another codexmcp process is looked up in the registry this
+ * often while codex_wait or tasks/result waits for it. */
+#define TASK_REGISTRY_POLL_MS 1000u
+
 #endif

@@ -14,10 +14,13 @@
 #include "limits.h"
 #include "log.h"
 #include "mcp.h"
+#include "policy.h"
 #include "store.h"
+#include "tasks.h"
 #include "tool_codex.h"
 #include "tool_review.h"
 #include "tool_sessions.h"
+#include "tool_tasks.h"
 #include "tools.h"
 #include "transport.h"
 #include "util.h"
@@ -29,6 +32,7 @@ typedef struct {
     mcp_session *session;
     tool_registry tools;
     jobs *jobs;
+    tasks *tasks;
     store *store;
     uv_signal_t sigs[3];
     int shutting_down;
@@ -64,6 +68,20 @@ static const char usage_text[] =
     "                         directly, saving a Node start per call)\n"
     "  --kill-grace MS        time between SIGTERM and SIGKILL of every process of\n"
     "                         a call that is stopped (default: 2000)\n"
+    "  --read-only            Codex may not change anything: the same as\n"
+    "                         --max-sandbox read-only --no-yolo; the tools then say\n"
+    "                         readOnlyHint, so Claude Code runs several calls at\n"
+    "                         once (default: $CODEXMCP_READ_ONLY=1)\n"
+    "  --max-sandbox MODE     the most a call may ask for: read-only,\n"
+    "                         workspace-write or danger-full-access; more is\n"
+    "                         refused (default: $CODEXMCP_MAX_SANDBOX, else no cap)\n"
+    "  --no-yolo              refuse calls with yolo (default: $CODEXMCP_NO_YOLO=1)\n"
+    "  --allow-root DIR       cd must be DIR or below it, symlinks resolved;\n"
+    "                         repeatable (default: $CODEXMCP_ALLOW_ROOTS, DIRs\n"
+    "                         separated by ':', else anywhere)\n"
+    "  --task-ttl SECONDS     how long a finished background call or task keeps\n"
+    "                         its result for codex_wait and tasks/result\n"
+    "                         (default: $CODEXMCP_TASK_TTL, else 3600)\n"
     "  --max-line-bytes N     longest request line accepted (default: 67108864)\n"
     "  --max-result-chars N   cut each result to N characters, marking every cut\n"
     "                         (default: $CODEXMCP_MAX_RESULT_CHARS, else by client:\n"
@@ -121,6 +139,7 @@ static void finish_exit(void *ctx)
     /* Every call is done: what the registry still has queued is tried
      * once, without waiting on another process's lock. */
     store_stop(a->store);
+    tasks_close(a->tasks);
     jobs_close(a->jobs);
     for (int i = 0; i < 3; i++)
         uv_close((uv_handle_t *)&a->sigs[i], NULL);
@@ -129,7 +148,9 @@ static void finish_exit(void *ctx)
 static void all_calls_done(void *ctx)
 {
     app *a = ctx;
-    if (!a->shutting_down || a->tr == NULL)
+    /* Background calls are waited for as the calls in flight are. */
+    if (!a->shutting_down || a->tr == NULL || mcp_session_inflight(a->session) > 0 ||
+        tasks_running(a->tasks) > 0)
         return;
     transport_close(a->tr, finish_exit, a);
 }
@@ -144,12 +165,14 @@ static void begin_shutdown(app *a, const char *why, int cancel)
         log_msg(LOG_INFO, "shutting down: %s", why);
         transport_stop_reading(a->tr);
         mcp_session_on_idle(a->session, all_calls_done, a);
+        tasks_on_idle(a->tasks, all_calls_done, a);
     }
     a->shutting_down = 1;
-    if (cancel)
+    if (cancel) {
         mcp_session_cancel_all(a->session);
-    if (mcp_session_inflight(a->session) == 0)
-        all_calls_done(a);
+        tasks_stop_all(a->tasks);
+    }
+    all_calls_done(a);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -229,6 +252,11 @@ enum {
     OPT_STATE_DIR,
     OPT_ENGINE,
     OPT_NO_NATIVE,
+    OPT_READ_ONLY,
+    OPT_MAX_SANDBOX,
+    OPT_NO_YOLO,
+    OPT_ALLOW_ROOT,
+    OPT_TASK_TTL,
 };
 
 /* path made absolute (against the working directory) and without ".",
@@ -290,6 +318,65 @@ static store *state_store(uv_loop_t *loop, const char *dir, char **why)
     store *st = store_new(loop, path);
     free(path);
     return st;
+}
+
+static int env_flag(const char *name, int *out)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        return 0;
+    if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0) {
+        *out = 1;
+        return 0;
+    }
+    if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
+        return 0;
+    fprintf(stderr, "codexmcp: invalid %s='%s': expected 1 or 0\n", name, v);
+    return -1;
+}
+
+/* The caps from the environment: CODEXMCP_READ_ONLY, CODEXMCP_MAX_SANDBOX,
+ * CODEXMCP_NO_YOLO, CODEXMCP_ALLOW_ROOTS (DIR:DIR). */
+static int env_policy(policy *p)
+{
+    int flag = 0;
+    if (env_flag("CODEXMCP_READ_ONLY", &flag) != 0)
+        return -1;
+    if (flag)
+        policy_cap_sandbox(p, SANDBOX_READ_ONLY, "CODEXMCP_READ_ONLY");
+    const char *v = getenv("CODEXMCP_MAX_SANDBOX");
+    if (v && *v) {
+        sandbox_level lv;
+        if (policy_sandbox_parse(v, &lv) != 0) {
+            fprintf(stderr,
+                    "codexmcp: invalid CODEXMCP_MAX_SANDBOX='%s': expected read-only, "
+                    "workspace-write or danger-full-access\n",
+                    v);
+            return -1;
+        }
+        policy_cap_sandbox(p, lv, "CODEXMCP_MAX_SANDBOX");
+    }
+    flag = 0;
+    if (env_flag("CODEXMCP_NO_YOLO", &flag) != 0)
+        return -1;
+    if (flag)
+        policy_forbid_yolo(p, "CODEXMCP_NO_YOLO");
+    v = getenv("CODEXMCP_ALLOW_ROOTS");
+    if (v && *v) {
+        char *copy = xstrdup(v);
+        char *save = NULL;
+        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+            char *err = NULL;
+            if (policy_add_root(p, dir, "CODEXMCP_ALLOW_ROOTS", &err) != 0) {
+                fprintf(stderr, "codexmcp: invalid %s\n", err);
+                free(err);
+                free(copy);
+                return -1;
+            }
+        }
+        free(copy);
+    }
+    return 0;
 }
 
 static int env_uint(const char *name, unsigned long long max, unsigned long long *out)
@@ -360,6 +447,16 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    static policy pol; /* static: reachable however main returns */
+    policy_init(&pol);
+    if (env_policy(&pol) != 0) {
+        policy_free(&pol);
+        return 2;
+    }
+    double task_ttl = TASK_TTL_DEFAULT_S;
+    if (env_seconds("CODEXMCP_TASK_TTL", &task_ttl) != 0)
+        return 2;
+
     static const struct option opts[] = {
         {"codex", required_argument, NULL, OPT_CODEX},
         {"max-parallel", required_argument, NULL, OPT_MAX_PARALLEL},
@@ -372,6 +469,11 @@ int main(int argc, char **argv)
         {"state-dir", required_argument, NULL, OPT_STATE_DIR},
         {"engine", required_argument, NULL, OPT_ENGINE},
         {"no-native-codex", no_argument, NULL, OPT_NO_NATIVE},
+        {"read-only", no_argument, NULL, OPT_READ_ONLY},
+        {"max-sandbox", required_argument, NULL, OPT_MAX_SANDBOX},
+        {"no-yolo", no_argument, NULL, OPT_NO_YOLO},
+        {"allow-root", required_argument, NULL, OPT_ALLOW_ROOT},
+        {"task-ttl", required_argument, NULL, OPT_TASK_TTL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -423,6 +525,34 @@ int main(int argc, char **argv)
         case OPT_NO_NATIVE:
             cfg.native = 0;
             break;
+        case OPT_READ_ONLY:
+            policy_cap_sandbox(&pol, SANDBOX_READ_ONLY, "--read-only");
+            break;
+        case OPT_MAX_SANDBOX: {
+            sandbox_level lv;
+            if (policy_sandbox_parse(optarg, &lv) != 0)
+                return bad_option("--max-sandbox", optarg,
+                                  "read-only, workspace-write or danger-full-access");
+            policy_cap_sandbox(&pol, lv, "--max-sandbox");
+            break;
+        }
+        case OPT_NO_YOLO:
+            policy_forbid_yolo(&pol, "--no-yolo");
+            break;
+        case OPT_ALLOW_ROOT: {
+            char *err = NULL;
+            if (policy_add_root(&pol, optarg, "--allow-root", &err) != 0) {
+                fprintf(stderr, "codexmcp: invalid %s\n", err);
+                free(err);
+                return 2;
+            }
+            break;
+        }
+        case OPT_TASK_TTL:
+            if (parse_seconds(optarg, &task_ttl) != 0 || task_ttl < 1 ||
+                task_ttl > TASK_TTL_MAX_S)
+                return bad_option("--task-ttl", optarg, "seconds from 1 to 604800");
+            break;
         case OPT_STATE_DIR:
             if (*optarg == '\0')
                 return bad_option("--state-dir", optarg, "a directory");
@@ -453,6 +583,12 @@ int main(int argc, char **argv)
         return 2;
     }
     cfg.codex = codex;
+    cfg.policy = &pol;
+    if (task_ttl < 1 || task_ttl > TASK_TTL_MAX_S) {
+        fprintf(stderr, "codexmcp: invalid CODEXMCP_TASK_TTL: expected seconds from 1 to %u\n",
+                TASK_TTL_MAX_S);
+        return 2;
+    }
     char *state_dir = state_opt ? xstrdup(state_opt) : state_dir_default();
     if (state_dir) {
         /* Paths in results and the registry must mean the same thing to a
@@ -473,9 +609,12 @@ int main(int argc, char **argv)
     cfg.state_dir = state_dir;
     cfg.store = a.store;
     a.jobs = jobs_new(a.loop, &cfg);
+    a.tasks = tasks_new(a.loop, a.jobs, a.store, task_ttl);
     tools_init(&a.tools, TOOLS_PAGE_SIZE);
-    tools_add(&a.tools, tool_codex_def(a.jobs));
-    tools_add(&a.tools, tool_review_def(a.jobs));
+    tools_add(&a.tools, tool_codex_def(a.tasks));
+    tools_add(&a.tools, tool_review_def(a.tasks));
+    tools_add(&a.tools, tool_wait_def(a.tasks));
+    tools_add(&a.tools, tool_cancel_def(a.tasks));
     tools_add(&a.tools, tool_sessions_def(a.store, why_no_store, a.jobs));
     free(why_no_store);
 
@@ -486,9 +625,11 @@ int main(int argc, char **argv)
                         "Pass the SESSION_ID from a result to continue that conversation; "
                         "`codex_sessions` finds earlier sessions again. `codex_review` has "
                         "Codex review a change. A result cut to fit names its `transcript`, "
-                        "a file with everything.",
+                        "a file with everything. To run several Codex tasks at once, start "
+                        "each with wait_s: 0, then `codex_wait` on all their task ids.",
     };
     a.session = mcp_session_new(&info, &a.tools, send_msg, &a);
+    mcp_session_set_tasks(a.session, tasks_mcp_ops(), a.tasks);
 
     transport_callbacks cb = {on_line, on_oversized, on_eof, on_write_error, on_behind};
     a.tr = transport_new(a.loop, (size_t)max_line, &cb, &a);
@@ -508,7 +649,9 @@ int main(int argc, char **argv)
 
     mcp_session_free(a.session);
     tools_free(&a.tools);
+    tasks_free(a.tasks);
     jobs_free(a.jobs);
+    policy_free(&pol);
     tool_sessions_def(NULL, NULL, NULL);
     store_close(a.store);
     free(state_dir);

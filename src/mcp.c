@@ -28,7 +28,10 @@ struct mcp_call {
     json_t *progress_token; /* NULL: the client asked for no progress */
     json_int_t progress;
     batch *batch;
-    const tool_def *tool;
+    json_t *task; /* params.task of a task-augmented tools/call, or NULL */
+    /* Who stops it when the client cancels: its tool, or the tasks. */
+    void (*cancel)(void *ctx, mcp_call *c);
+    void *cancel_ctx;
     void *data;
     int cancelled;
     char *pending; /* newest progress message held while the client is behind */
@@ -50,6 +53,8 @@ struct mcp_session {
     size_t log_dropped; /* log records not sent while it was behind */
     void (*on_idle)(void *ctx);
     void *idle_ctx;
+    const mcp_task_ops *task_ops; /* NULL: no MCP tasks */
+    void *task_ctx;
 };
 
 static void emit(mcp_session *s, batch *b, json_t *msg)
@@ -107,6 +112,36 @@ void mcp_session_free(mcp_session *s)
 const char *mcp_session_version(const mcp_session *s)
 {
     return s->version;
+}
+
+void mcp_session_set_tasks(mcp_session *s, const mcp_task_ops *ops, void *ctx)
+{
+    s->task_ops = ops;
+    s->task_ctx = ctx;
+}
+
+int mcp_session_tasks_on(const mcp_session *s)
+{
+    return s->task_ops != NULL && s->version != NULL && strcmp(s->version, "2025-11-25") >= 0;
+}
+
+void mcp_session_notify(mcp_session *s, const char *method, json_t *params)
+{
+    s->send(s->send_ctx, jrpc_notification(method, params));
+}
+
+void mcp_session_task_progress(mcp_session *s, json_t *token, json_int_t progress,
+                               const char *message, const char *task_id)
+{
+    /* Lossy while the client is behind, as every progress is. */
+    if (s->behind)
+        return;
+    char *line = one_line(message, PROGRESS_MESSAGE_MAX);
+    json_t *params = json_pack("{s:O, s:I, s:s, s:{s:{s:s}}}", "progressToken", token, "progress",
+                               progress, "message", line, "_meta", MCP_RELATED_TASK, "taskId",
+                               task_id);
+    free(line);
+    s->send(s->send_ctx, jrpc_notification("notifications/progress", params));
 }
 
 static void send_progress(mcp_call *c, const char *line)
@@ -170,6 +205,10 @@ static json_t *handle_initialize(mcp_session *s, json_t *id, json_t *params)
     json_t *result = json_pack("{s:s, s:{s:{s:b}, s:{s:b}, s:{}}, s:o}", "protocolVersion",
                                s->version, "capabilities", "tools", "listChanged", 0, "prompts",
                                "listChanged", 0, "logging", "serverInfo", info);
+    if (mcp_session_tasks_on(s))
+        json_object_set_new(json_object_get(result, "capabilities"), "tasks",
+                            json_pack("{s:{}, s:{}, s:{s:{s:{}}}}", "list", "cancel", "requests",
+                                      "tools", "call"));
     /* Who the client is decides what a result may hold (limits.h). */
     const char *name = jrpc_string(json_object_get(json_object_get(params, "clientInfo"), "name"));
     if (name)
@@ -187,7 +226,9 @@ static json_t *handle_tools_list(mcp_session *s, json_t *id, json_t *params)
     if (cursor != NULL && !json_is_null(cursor) && !json_is_string(cursor))
         return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: cursor must be a string");
     const char *c = json_is_string(cursor) ? jrpc_string(cursor) : NULL;
-    json_t *page = json_is_string(cursor) && c == NULL ? NULL : tools_list_page(s->tools, c);
+    json_t *page = json_is_string(cursor) && c == NULL
+                       ? NULL
+                       : tools_list_page(s->tools, c, mcp_session_tasks_on(s));
     if (page == NULL)
         return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: unknown cursor");
     return jrpc_result(id, page);
@@ -235,6 +276,54 @@ static mcp_call *find_call(mcp_session *s, json_t *id)
     return NULL;
 }
 
+static mcp_call *call_new(mcp_session *s, json_t *id, batch *b)
+{
+    mcp_call *c = xcalloc(1, sizeof(*c));
+    c->session = s;
+    c->id = json_incref(id);
+    c->batch = b;
+    c->next = s->calls;
+    s->calls = c;
+    s->ncalls++;
+    if (b)
+        b->pending++;
+    return c;
+}
+
+/* tasks/get, tasks/result, tasks/list, tasks/cancel: answered later, by the
+ * tasks (they may wait, or read the registry). */
+static json_t *handle_tasks(mcp_session *s, const jrpc_msg *m, json_t *params, batch *b)
+{
+    json_t *id = m->id;
+    int list = jrpc_method_is(m, "tasks/list");
+    const char *arg = NULL;
+    if (list) {
+        json_t *cursor = params ? json_object_get(params, "cursor") : NULL;
+        if (cursor != NULL && !json_is_null(cursor) && !json_is_string(cursor))
+            return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: cursor must be a string");
+        arg = json_is_string(cursor) ? jrpc_string(cursor) : NULL;
+        if (json_is_string(cursor) && arg == NULL)
+            return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: unknown cursor");
+    } else {
+        arg = jrpc_string(params ? json_object_get(params, "taskId") : NULL);
+        if (arg == NULL)
+            return jrpc_error(id, JRPC_INVALID_PARAMS,
+                              "Invalid params: taskId must be a string (the task's id)");
+    }
+    mcp_call *c = call_new(s, id, b);
+    c->cancel = s->task_ops->abandon;
+    c->cancel_ctx = s->task_ctx;
+    if (list)
+        s->task_ops->list(s->task_ctx, c, arg);
+    else if (jrpc_method_is(m, "tasks/get"))
+        s->task_ops->get(s->task_ctx, c, arg);
+    else if (jrpc_method_is(m, "tasks/result"))
+        s->task_ops->result(s->task_ctx, c, arg);
+    else
+        s->task_ops->cancel(s->task_ctx, c, arg);
+    return NULL;
+}
+
 /* Returns a reply to send now, or NULL when the call went to its tool. */
 static json_t *handle_tools_call(mcp_session *s, json_t *id, json_t *params, batch *b)
 {
@@ -257,18 +346,30 @@ static json_t *handle_tools_call(mcp_session *s, json_t *id, json_t *params, bat
     if (token != NULL && !json_is_string(token) && !jrpc_is_number(token))
         return jrpc_error(id, JRPC_INVALID_PARAMS,
                           "Invalid params: _meta.progressToken must be a string or a number");
+    /* A server that has not declared tasks handles the call normally,
+     * ignoring params.task (2025-11-25, tasks). */
+    json_t *task = mcp_session_tasks_on(s) ? json_object_get(params, "task") : NULL;
+    if (task != NULL && !json_is_object(task))
+        return jrpc_error(id, JRPC_INVALID_PARAMS, "Invalid params: task must be an object");
+    json_t *ttl = task ? json_object_get(task, "ttl") : NULL;
+    if (ttl != NULL && !json_is_null(ttl) && (!json_is_number(ttl) || json_number_value(ttl) < 0))
+        return jrpc_error(id, JRPC_INVALID_PARAMS,
+                          "Invalid params: task.ttl must be a number of milliseconds");
+    if (task != NULL && !tool->task_support) {
+        char *shown = jrpc_text_shown(json_string_value(name), json_string_length(name));
+        json_t *e = jrpc_error(id, JRPC_METHOD_NOT_FOUND,
+                               "Method not found: tool %s cannot run as a task "
+                               "(execution.taskSupport is forbidden); call it without params.task",
+                               shown);
+        free(shown);
+        return e;
+    }
 
-    mcp_call *c = xcalloc(1, sizeof(*c));
-    c->session = s;
-    c->id = json_incref(id);
+    mcp_call *c = call_new(s, id, b);
     c->progress_token = token ? json_incref(token) : NULL;
-    c->batch = b;
-    c->tool = tool;
-    c->next = s->calls;
-    s->calls = c;
-    s->ncalls++;
-    if (b)
-        b->pending++;
+    c->task = task ? json_incref(task) : NULL;
+    c->cancel = tool->cancel;
+    c->cancel_ctx = tool->tool_ctx;
     json_t *empty = NULL;
     if (!json_is_object(args))
         args = empty = json_object();
@@ -291,8 +392,8 @@ static void handle_cancelled(mcp_session *s, json_t *params)
     log_msg(LOG_INFO, "request cancelled by the client%s%s", json_is_string(reason) ? ": " : "",
             json_is_string(reason) ? json_string_value(reason) : "");
     c->cancelled = 1;
-    if (c->tool->cancel)
-        c->tool->cancel(c->tool->tool_ctx, c);
+    if (c->cancel)
+        c->cancel(c->cancel_ctx, c);
 }
 
 static void dispatch_notification(mcp_session *s, const jrpc_msg *m)
@@ -326,6 +427,10 @@ static json_t *dispatch_request(mcp_session *s, const jrpc_msg *m, batch *b)
         return handle_tools_list(s, id, params);
     if (jrpc_method_is(m, "tools/call"))
         return handle_tools_call(s, id, params, b);
+    if (mcp_session_tasks_on(s) &&
+        (jrpc_method_is(m, "tasks/get") || jrpc_method_is(m, "tasks/result") ||
+         jrpc_method_is(m, "tasks/list") || jrpc_method_is(m, "tasks/cancel")))
+        return handle_tasks(s, m, params, b);
     if (jrpc_method_is(m, "prompts/list"))
         return jrpc_result(id, json_pack("{s:o}", "prompts", prompts_list()));
     if (jrpc_method_is(m, "prompts/get"))
@@ -432,8 +537,8 @@ void mcp_session_cancel_all(mcp_session *s)
         if (c->cancelled)
             continue;
         c->cancelled = 1;
-        if (c->tool->cancel)
-            c->tool->cancel(c->tool->tool_ctx, c);
+        if (c->cancel)
+            c->cancel(c->cancel_ctx, c);
     }
 }
 
@@ -465,6 +570,21 @@ int mcp_call_has_progress(const mcp_call *c)
     return c->progress_token != NULL;
 }
 
+json_t *mcp_call_task(const mcp_call *c)
+{
+    return c->task;
+}
+
+json_t *mcp_call_progress_token(const mcp_call *c)
+{
+    return c->progress_token;
+}
+
+mcp_session *mcp_call_session(const mcp_call *c)
+{
+    return c->session;
+}
+
 void mcp_call_set_data(mcp_call *c, void *data)
 {
     c->data = data;
@@ -490,7 +610,20 @@ void mcp_call_progress(mcp_call *c, const char *message)
     free(line);
 }
 
+static void call_end(mcp_call *c, json_t *reply);
+
 void mcp_call_finish(mcp_call *c, json_t *result)
+{
+    call_end(c, c->cancelled ? (json_decref(result), NULL) : jrpc_result(c->id, result));
+}
+
+void mcp_call_fail(mcp_call *c, int code, const char *message)
+{
+    call_end(c, c->cancelled ? NULL : jrpc_error(c->id, code, "%s", message));
+}
+
+/* Sends reply (NULL: none, the call was cancelled) and frees the call. */
+static void call_end(mcp_call *c, json_t *reply)
 {
     mcp_session *s = c->session;
     mcp_call **pp = &s->calls;
@@ -498,16 +631,15 @@ void mcp_call_finish(mcp_call *c, json_t *result)
         pp = &(*pp)->next;
     *pp = c->next;
     s->ncalls--;
-    if (c->cancelled)
-        json_decref(result);
-    else
-        emit(s, c->batch, jrpc_result(c->id, result));
+    if (reply)
+        emit(s, c->batch, reply);
     if (c->batch) {
         c->batch->pending--;
         batch_maybe_send(s, c->batch);
     }
     json_decref(c->id);
     json_decref(c->progress_token);
+    json_decref(c->task);
     free(c->pending);
     free(c);
     if (s->ncalls == 0 && s->on_idle)

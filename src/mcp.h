@@ -14,6 +14,8 @@
 #include "tools.h"
 
 #define MCP_LATEST_VERSION "2025-11-25"
+/* The _meta key that ties a message to its task (2025-11-25). */
+#define MCP_RELATED_TASK "io.modelcontextprotocol/related-task"
 
 /* Receives every outgoing message; takes ownership of msg. */
 typedef void (*mcp_send_fn)(void *ctx, json_t *msg);
@@ -47,6 +49,29 @@ const char *mcp_session_version(const mcp_session *s);
  * were dropped. */
 void mcp_session_set_behind(mcp_session *s, int behind);
 
+/* MCP tasks (2025-11-25): who answers tasks/get, tasks/result, tasks/list
+ * and tasks/cancel. Each gets a call in flight (taskId or cursor checked
+ * to be a string) and finishes it later with mcp_call_finish or
+ * mcp_call_fail; `abandon` hears that the client cancelled one. */
+typedef struct {
+    void (*get)(void *ctx, mcp_call *c, const char *task_id);
+    void (*result)(void *ctx, mcp_call *c, const char *task_id);
+    void (*list)(void *ctx, mcp_call *c, const char *cursor);
+    void (*cancel)(void *ctx, mcp_call *c, const char *task_id);
+    void (*abandon)(void *ctx, mcp_call *c);
+} mcp_task_ops;
+
+void mcp_session_set_tasks(mcp_session *s, const mcp_task_ops *ops, void *ctx);
+/* Tasks were negotiated: the server has them and the client speaks
+ * 2025-11-25 or later. */
+int mcp_session_tasks_on(const mcp_session *s);
+/* Sends a notification (params stolen). */
+void mcp_session_notify(mcp_session *s, const char *method, json_t *params);
+/* Progress of a task after its tools/call was answered: the call's token
+ * stays valid until the task ends. Dropped while the client is behind. */
+void mcp_session_task_progress(mcp_session *s, json_t *token, json_int_t progress,
+                               const char *message, const char *task_id);
+
 /* --- for tools: one call in flight --- */
 json_t *mcp_call_id(const mcp_call *c); /* borrowed */
 /* The client's clientInfo.name (UTF-8), or NULL if it sent none. */
@@ -60,10 +85,16 @@ int mcp_call_has_progress(const mcp_call *c);
  * a cancel, or after the call finished. While the client is behind only
  * the newest message of the call is kept, to be sent when it catches up. */
 void mcp_call_progress(mcp_call *c, const char *message);
+/* params.task of a task-augmented tools/call (borrowed), or NULL. */
+json_t *mcp_call_task(const mcp_call *c);
+json_t *mcp_call_progress_token(const mcp_call *c); /* borrowed, or NULL */
+mcp_session *mcp_call_session(const mcp_call *c);
 void mcp_call_set_data(mcp_call *c, void *data);
 void *mcp_call_data(const mcp_call *c);
 /* Finishes the call with a CallToolResult (stolen) and frees it. The
  * result is dropped if the call was cancelled. */
 void mcp_call_finish(mcp_call *c, json_t *result);
+/* Finishes the call with a JSON-RPC error instead (dropped if cancelled). */
+void mcp_call_fail(mcp_call *c, int code, const char *message);
 
 #endif

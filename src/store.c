@@ -23,7 +23,7 @@
  * one at a time in the order they were asked for, so the worker owns the
  * connection while one runs, and a turn's id, written by its begin, is
  * there for its end. */
-typedef enum { OP_BEGIN, OP_SESSION, OP_END, OP_SESSIONS, OP_TURNS } op_kind;
+typedef enum { OP_BEGIN, OP_SESSION, OP_END, OP_SESSIONS, OP_TURNS, OP_TASK_PUT, OP_TASK_GET } op_kind;
 
 struct store_turn_ref {
     int64_t id;    /* written on the worker by its OP_BEGIN; 0: not recorded */
@@ -39,6 +39,7 @@ typedef struct op {
     char *session_id;                    /* OP_SESSION, OP_END, OP_TURNS */
     char *status, *error, *last, *usage; /* OP_END */
     char *cwd, *text;                    /* OP_SESSIONS */
+    store_task task;                     /* OP_TASK_PUT (strings owned), OP_TASK_GET (id) */
     unsigned limit;
     json_t *answer; /* reads: the rows; NULL with read_error */
     char *read_error;
@@ -46,6 +47,7 @@ typedef struct op {
     void *ctx;
     buf_t warnings;   /* what went wrong on the worker, logged on the loop */
     int named;        /* OP_END: codex named session_id (else the call asked for it) */
+    int final;        /* OP_TASK_PUT of a finished task: never refused */
     int busy;         /* a write failed because another process held the lock */
     int64_t first_ms; /* when a write was first tried */
     struct op *next;
@@ -103,6 +105,24 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX turns_by_session ON turns (session_id, id);"
     "CREATE INDEX turns_running ON turns (status) WHERE status = 'running';",
+    /* 2: background calls and MCP tasks, so that codex_wait in another
+     * codexmcp process finds a finished one, and knows one whose server
+     * exited while it ran. */
+    "CREATE TABLE tasks ("
+    "  id TEXT PRIMARY KEY," /* 128 random bits, hex */
+    "  tool TEXT NOT NULL,"
+    "  session_id TEXT,"
+    "  status TEXT NOT NULL," /* queued, running, completed, failed, cancelled, interrupted */
+    "  status_message TEXT,"
+    "  result TEXT," /* JSON: the result object, once finished */
+    "  is_error INTEGER NOT NULL DEFAULT 0,"
+    "  server_pid INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  ttl_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX tasks_by_expiry ON tasks (expires_ms);",
 };
 
 /* Something went wrong on the worker: said on the loop when the
@@ -487,6 +507,38 @@ static void do_end(store *s, int64_t turn, const store_turn *t, const char *sess
     exec_sql(s, rc == 0 ? "COMMIT" : "ROLLBACK", "committing a turn");
 }
 
+static void do_task_put(store *s, const store_task *t)
+{
+    if (!ready(s))
+        return;
+    int64_t now = now_unix_ms();
+    sqlite3_stmt *st = prepare(s, "DELETE FROM tasks WHERE expires_ms < ?", "forgetting old tasks");
+    if (st) {
+        sqlite3_bind_int64(st, 1, now);
+        (void)run(s, st, "forgetting old tasks");
+    }
+    st = prepare(s,
+                 "INSERT OR REPLACE INTO tasks (id, tool, session_id, status, status_message, "
+                 "result, is_error, server_pid, created_ms, updated_ms, ttl_ms, expires_ms) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "recording a task");
+    if (st == NULL)
+        return;
+    bind_text(st, 1, t->id);
+    bind_text(st, 2, t->tool);
+    bind_text(st, 3, t->session_id);
+    bind_text(st, 4, t->status);
+    bind_text(st, 5, t->status_message);
+    bind_text(st, 6, t->result);
+    sqlite3_bind_int(st, 7, t->is_error);
+    sqlite3_bind_int64(st, 8, getpid());
+    sqlite3_bind_int64(st, 9, t->created_ms);
+    sqlite3_bind_int64(st, 10, t->updated_ms);
+    sqlite3_bind_int64(st, 11, t->ttl_ms);
+    sqlite3_bind_int64(st, 12, t->expires_ms);
+    (void)run(s, st, "recording a task");
+}
+
 /* ---- reading ---- */
 
 static json_t *iso_time(int64_t ms)
@@ -525,6 +577,53 @@ static json_t *column_json(sqlite3_stmt *st, int i)
 static int owner_alive(int64_t pid)
 {
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+static json_t *do_task_get(store *s, const char *id, char **error)
+{
+    if (!ready(s)) {
+        *error = xasprintf("the session registry is not available: %s", s->error);
+        return NULL;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT id, tool, session_id, status, status_message, result, "
+                                "is_error, server_pid, created_ms, updated_ms, ttl_ms FROM tasks "
+                                "WHERE id = ? AND expires_ms >= ?",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        bind_text(st, 1, id);
+        sqlite3_bind_int64(st, 2, now_unix_ms());
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return json_null();
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        *error = xasprintf("the session registry %s cannot be read: %s", s->path,
+                           sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    json_t *status = column_text(st, 3);
+    const char *sv = json_string_value(status);
+    int64_t pid = sqlite3_column_int64(st, 7);
+    /* Its server is gone and never recorded the end: interrupted. */
+    if (sv && (strcmp(sv, "running") == 0 || strcmp(sv, "queued") == 0) && !owner_alive(pid)) {
+        json_decref(status);
+        status = json_string("interrupted");
+    }
+    json_t *row = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:I, s:I, s:I, s:I}", "task",
+                            column_text(st, 0), "tool", column_text(st, 1), "SESSION_ID",
+                            column_text(st, 2), "status", status, "status_message",
+                            column_text(st, 4), "result", column_json(st, 5), "is_error",
+                            sqlite3_column_int(st, 6), "server_pid", (json_int_t)pid,
+                            "created_ms", (json_int_t)sqlite3_column_int64(st, 8), "updated_ms",
+                            (json_int_t)sqlite3_column_int64(st, 9), "ttl_ms",
+                            (json_int_t)sqlite3_column_int64(st, 10));
+    sqlite3_finalize(st);
+    return row;
 }
 
 static const char *session_columns =
@@ -709,6 +808,12 @@ static void op_free(op *o)
     free(o->cwd);
     free(o->text);
     free(o->read_error);
+    free((char *)o->task.id);
+    free((char *)o->task.tool);
+    free((char *)o->task.session_id);
+    free((char *)o->task.status);
+    free((char *)o->task.status_message);
+    free((char *)o->task.result);
     json_decref(o->answer);
     buf_free(&o->warnings);
     free(o);
@@ -738,6 +843,12 @@ static void work(uv_work_t *w)
         break;
     case OP_TURNS:
         o->answer = do_turns(s, o->session_id, o->limit, &o->read_error);
+        break;
+    case OP_TASK_PUT:
+        do_task_put(s, &o->task);
+        break;
+    case OP_TASK_GET:
+        o->answer = do_task_get(s, o->task.id, &o->read_error);
         break;
     }
     s->cur = NULL;
@@ -787,7 +898,7 @@ static void work_done(uv_work_t *w, int status)
     op *o = w->data;
     store *s = o->s;
     s->running = 0;
-    int is_read = o->kind == OP_SESSIONS || o->kind == OP_TURNS;
+    int is_read = o->kind == OP_SESSIONS || o->kind == OP_TURNS || o->kind == OP_TASK_GET;
     /* A write that found the registry locked by another process goes back
      * to the head of the writes, for a later try; reads go on meanwhile. */
     if (o->busy && status == 0 && !s->stopping &&
@@ -858,7 +969,7 @@ static void pump(store *s)
 static void submit(store *s, op *o)
 {
     o->s = s;
-    if (s->queued >= STORE_QUEUE_MAX && o->kind != OP_END) {
+    if (s->queued >= STORE_QUEUE_MAX && o->kind != OP_END && !(o->kind == OP_TASK_PUT && o->final)) {
         if (s->dropped++ == 0)
             log_msg(LOG_WARNING,
                     "session registry %s: more than %u operations waiting; "
@@ -870,7 +981,7 @@ static void submit(store *s, op *o)
         op_free(o);
         return;
     }
-    if (o->kind == OP_SESSIONS || o->kind == OP_TURNS)
+    if (o->kind == OP_SESSIONS || o->kind == OP_TURNS || o->kind == OP_TASK_GET)
         push_back(&s->reads, &s->reads_tail, o);
     else
         push_back(&s->writes, &s->writes_tail, o);
@@ -990,6 +1101,36 @@ void store_session_turns(store *s, const char *session_id, unsigned limit, store
     op *o = op_new(OP_TURNS, NULL, NULL);
     o->session_id = session_id_key(session_id);
     o->limit = limit;
+    o->cb = cb;
+    o->ctx = ctx;
+    submit(s, o);
+}
+
+static char *dup_or_null(const char *v)
+{
+    return v ? xstrdup(v) : NULL;
+}
+
+void store_task_put(store *s, const store_task *t)
+{
+    if (s == NULL)
+        return;
+    op *o = op_new(OP_TASK_PUT, NULL, NULL);
+    o->task = *t;
+    o->task.id = dup_or_null(t->id);
+    o->task.tool = dup_or_null(t->tool);
+    o->task.session_id = dup_or_null(t->session_id);
+    o->task.status = dup_or_null(t->status);
+    o->task.status_message = dup_or_null(t->status_message);
+    o->task.result = dup_or_null(t->result);
+    o->final = t->result != NULL;
+    submit(s, o);
+}
+
+void store_task_get(store *s, const char *id, store_read_cb cb, void *ctx)
+{
+    op *o = op_new(OP_TASK_GET, NULL, NULL);
+    o->task.id = xstrdup(id);
     o->cb = cb;
     o->ctx = ctx;
     submit(s, o);

@@ -76,4 +76,24 @@ void store_sessions(store *s, const char *cwd, const char *text, unsigned limit,
 void store_session_turns(store *s, const char *session_id, unsigned limit, store_read_cb cb,
                          void *ctx);
 
+/* A background call or MCP task (tasks.h), as other codexmcp processes see
+ * it. The row is replaced whole by each put; it is forgotten at
+ * expires_ms. `result` is the JSON text of the finished result object. */
+typedef struct {
+    const char *id, *tool, *session_id;
+    const char *status; /* queued, running, completed, failed, cancelled, interrupted */
+    const char *status_message;
+    const char *result; /* NULL while it runs */
+    int is_error;
+    int64_t created_ms, updated_ms, ttl_ms, expires_ms;
+} store_task;
+
+void store_task_put(store *s, const store_task *t);
+/* Answers {"task","tool","SESSION_ID","status","status_message","result"
+ * (object or null),"is_error","server_pid","created_ms","updated_ms",
+ * "ttl_ms"}, or JSON null when there is no such task (or it expired). A
+ * task left queued or running by a server that is gone reads as
+ * "interrupted". */
+void store_task_get(store *s, const char *id, store_read_cb cb, void *ctx);
+
 #endif

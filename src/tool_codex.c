@@ -6,10 +6,14 @@
 #include "codex_args.h"
 #include "mcp.h"
 
-static json_t *annotations(void)
+static json_t *annotations(void *ctx)
 {
-    return json_pack("{s:s, s:b, s:b, s:b, s:b}", "title", "Codex", "readOnlyHint", 0,
-                     "destructiveHint", 1, "idempotentHint", 0, "openWorldHint", 1);
+    /* Honest either way: under --read-only (or --max-sandbox read-only)
+     * Codex cannot change anything, and a client such as Claude Code then
+     * runs several calls at once. */
+    int ro = policy_read_only(tasks_policy(ctx));
+    return json_pack("{s:s, s:b, s:b, s:b, s:b}", "title", "Codex", "readOnlyHint", ro,
+                     "destructiveHint", !ro, "idempotentHint", 0, "openWorldHint", 1);
 }
 
 static void start(void *ctx, mcp_call *call, json_t *args)
@@ -21,12 +25,12 @@ static void start(void *ctx, mcp_call *call, json_t *args)
         free(error);
         return;
     }
-    jobs_submit(ctx, call, &req);
+    tasks_run(ctx, call, &req);
 }
 
 static void cancel(void *ctx, mcp_call *call)
 {
-    jobs_cancel(ctx, call);
+    tasks_cancel_call(ctx, call);
 }
 
 static tool_def codex_tool = {
@@ -38,16 +42,19 @@ static tool_def codex_tool = {
         "files. Every result carries a SESSION_ID: pass it back as SESSION_ID to continue the "
         "same conversation with Codex (it keeps its context); leave SESSION_ID empty to start a "
         "new one. The result is JSON: {success, SESSION_ID, agent_messages} or {success: false, "
-        "error}.",
+        "error}. To run several Codex tasks at once, start each with wait_s: 0 (the answer is "
+        "{status: \"running\", task, SESSION_ID}) and then call codex_wait with all their task "
+        "ids; codex_cancel stops one.",
     .input_schema = codex_input_schema,
     .output_schema = codex_output_schema,
     .annotations = annotations,
     .start = start,
     .cancel = cancel,
+    .task_support = 1,
 };
 
-const tool_def *tool_codex_def(jobs *j)
+const tool_def *tool_codex_def(tasks *t)
 {
-    codex_tool.tool_ctx = j;
+    codex_tool.tool_ctx = t;
     return &codex_tool;
 }

@@ -2,10 +2,10 @@
 #ifndef CODEXMCP_TOOL_CODEX_H
 #define CODEXMCP_TOOL_CODEX_H
 
-#include "jobs.h"
+#include "tasks.h"
 #include "tools.h"
 
-/* The tool definition, bound to the job runner (a static object). */
-const tool_def *tool_codex_def(jobs *j);
+/* The tool definition, bound to the tasks (a static object). */
+const tool_def *tool_codex_def(tasks *t);
 
 #endif

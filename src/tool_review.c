@@ -6,8 +6,9 @@
 #include "codex_args.h"
 #include "mcp.h"
 
-static json_t *annotations(void)
+static json_t *annotations(void *ctx)
 {
+    (void)ctx;
     /* Codex reviews in the read-only sandbox: it changes nothing, so a
      * client may run several at once. */
     return json_pack("{s:s, s:b, s:b, s:b, s:b}", "title", "Codex review", "readOnlyHint", 1,
@@ -23,12 +24,12 @@ static void start(void *ctx, mcp_call *call, json_t *args)
         free(error);
         return;
     }
-    jobs_submit(ctx, call, &req);
+    tasks_run(ctx, call, &req);
 }
 
 static void cancel(void *ctx, mcp_call *call)
 {
-    jobs_cancel(ctx, call);
+    tasks_cancel_call(ctx, call);
 }
 
 static tool_def review_tool = {
@@ -46,10 +47,11 @@ static tool_def review_tool = {
     .annotations = annotations,
     .start = start,
     .cancel = cancel,
+    .task_support = 1,
 };
 
-const tool_def *tool_review_def(jobs *j)
+const tool_def *tool_review_def(tasks *t)
 {
-    review_tool.tool_ctx = j;
+    review_tool.tool_ctx = t;
     return &review_tool;
 }

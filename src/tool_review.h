@@ -3,10 +3,10 @@
 #ifndef CODEXMCP_TOOL_REVIEW_H
 #define CODEXMCP_TOOL_REVIEW_H
 
-#include "jobs.h"
+#include "tasks.h"
 #include "tools.h"
 
-/* The tool definition, bound to the job runner (a static object). */
-const tool_def *tool_review_def(jobs *j);
+/* The tool definition, bound to the tasks (a static object). */
+const tool_def *tool_review_def(tasks *t);
 
 #endif

@@ -35,8 +35,9 @@ static json_t *input_schema(void)
     return json_loads(input_schema_json, 0, NULL);
 }
 
-static json_t *annotations(void)
+static json_t *annotations(void *tool_ctx)
 {
+    (void)tool_ctx;
     return json_pack("{s:s, s:b, s:b, s:b, s:b}", "title", "Codex sessions", "readOnlyHint", 1,
                      "destructiveHint", 0, "idempotentHint", 1, "openWorldHint", 0);
 }
@@ -110,7 +111,7 @@ static void got_turns(void *ctx_, json_t *found, const char *error)
         json_t *obj =
             json_pack("{s:b, s:O, s:O}", "success", 1, "session", json_object_get(found, "session"),
                       "turns", json_object_get(found, "turns"));
-        fit(obj, "turns", jobs_result_budget(ctx.jobs, call, 0), 1);
+        fit(obj, "turns", jobs_result_budget(ctx.jobs, mcp_call_client(call), 0), 1);
         mcp_call_finish(call, codex_result_wrap(obj, 0, mcp_call_structured(call)));
     }
     json_decref(found);
@@ -126,7 +127,7 @@ static void got_sessions(void *ctx_, json_t *rows, const char *error)
         fail(call, xstrdup(error));
     } else {
         json_t *obj = json_pack("{s:b, s:o}", "success", 1, "sessions", rows);
-        fit(obj, "sessions", jobs_result_budget(ctx.jobs, call, 0), 0);
+        fit(obj, "sessions", jobs_result_budget(ctx.jobs, mcp_call_client(call), 0), 0);
         mcp_call_finish(call, codex_result_wrap(obj, 0, mcp_call_structured(call)));
     }
     free(r);

@@ -39,7 +39,7 @@ const tool_def *tools_find(const tool_registry *reg, const char *name)
     return NULL;
 }
 
-json_t *tools_describe(const tool_def *tool)
+json_t *tools_describe(const tool_def *tool, int tasks)
 {
     json_t *t = json_pack("{s:s, s:o}", "name", tool->name, "inputSchema", tool->input_schema());
     if (tool->title)
@@ -49,7 +49,9 @@ json_t *tools_describe(const tool_def *tool)
     if (tool->output_schema)
         json_object_set_new(t, "outputSchema", tool->output_schema());
     if (tool->annotations)
-        json_object_set_new(t, "annotations", tool->annotations());
+        json_object_set_new(t, "annotations", tool->annotations(tool->tool_ctx));
+    if (tasks && tool->task_support)
+        json_object_set_new(t, "execution", json_pack("{s:s}", "taskSupport", "optional"));
     return t;
 }
 
@@ -74,7 +76,7 @@ static int parse_cursor(const tool_registry *reg, const char *cursor, size_t *of
     return 0;
 }
 
-json_t *tools_list_page(const tool_registry *reg, const char *cursor)
+json_t *tools_list_page(const tool_registry *reg, const char *cursor, int tasks)
 {
     size_t offset = 0;
     if (cursor != NULL && parse_cursor(reg, cursor, &offset) != 0)
@@ -84,7 +86,7 @@ json_t *tools_list_page(const tool_registry *reg, const char *cursor)
     if (end > reg->count)
         end = reg->count;
     for (size_t i = offset; i < end; i++)
-        json_array_append_new(list, tools_describe(reg->tools[i]));
+        json_array_append_new(list, tools_describe(reg->tools[i], tasks));
     json_t *result = json_pack("{s:o}", "tools", list);
     if (end < reg->count) {
         char next[64];

@@ -17,7 +17,8 @@ typedef struct tool_def {
     /* Each returns a new reference. */
     json_t *(*input_schema)(void);
     json_t *(*output_schema)(void); /* NULL: no outputSchema */
-    json_t *(*annotations)(void);   /* NULL: none */
+    json_t *(*annotations)(void *tool_ctx); /* NULL: none */
+    int task_support;                       /* may run as an MCP task ("optional") */
     /* Starts the call. `args` is borrowed (never NULL: {} when absent). */
     void (*start)(void *tool_ctx, mcp_call *call, json_t *args);
     /* The client cancelled the call: stop the work soon; the call must
@@ -36,11 +37,12 @@ void tools_init(tool_registry *reg, size_t page_size);
 void tools_free(tool_registry *reg);
 void tools_add(tool_registry *reg, const tool_def *tool);
 const tool_def *tools_find(const tool_registry *reg, const char *name);
-/* The JSON Tool object of tools/list for one tool (new reference). */
-json_t *tools_describe(const tool_def *tool);
+/* The JSON Tool object of tools/list for one tool (new reference); with
+ * `tasks` (negotiated) it says whether the tool may run as a task. */
+json_t *tools_describe(const tool_def *tool, int tasks);
 /* A tools/list result for the page at `cursor` (NULL: first page).
  * Returns NULL when the cursor is not one this registry issued. */
-json_t *tools_list_page(const tool_registry *reg, const char *cursor);
+json_t *tools_list_page(const tool_registry *reg, const char *cursor, int tasks);
 
 /* For a tool's start: NULL when every key of args is one of `known`
  * (NULL-terminated), else the error that names the first that is not and

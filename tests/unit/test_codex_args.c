@@ -345,7 +345,8 @@ static void test_schemas(void **state)
                                         "reasoning_effort",
                                         "timeout_s",
                                         "max_result_chars",
-                                        "all_messages_filter"};
+                                        "all_messages_filter",
+                                        "wait_s"};
     assert_int_equal(json_object_size(props), sizeof(names) / sizeof(names[0]));
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         assert_non_null(json_object_get(props, names[i]));
