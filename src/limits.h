@@ -240,6 +240,10 @@
  * BUDGET_MAX_CHARS); their bytes are bounded too. */
 #define TASKS_MAX 10000u
 #define TASK_RESULTS_MAX_BYTES (64u * 1024u * 1024u)
+/* A call whose wait_s has passed waits this much longer for codex to
+ * name its session (it does so at once, real codex within a second), so
+ * that its "running" answer carries the SESSION_ID. */
+#define TASK_SESSION_WAIT_MS 10000u
 /* tasks/list page; a client follows nextCursor. */
 #define TASKS_PAGE_SIZE 50u
 /* The pollInterval an MCP task suggests to its client (ms). */

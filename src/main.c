@@ -368,7 +368,7 @@ static int env_policy(policy *p)
         for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
             char *err = NULL;
             if (policy_add_root(p, dir, "CODEXMCP_ALLOW_ROOTS", &err) != 0) {
-                fprintf(stderr, "codexmcp: invalid %s\n", err);
+                fprintf(stderr, "codexmcp: %s\n", err);
                 free(err);
                 free(copy);
                 return -1;
@@ -542,7 +542,7 @@ int main(int argc, char **argv)
         case OPT_ALLOW_ROOT: {
             char *err = NULL;
             if (policy_add_root(&pol, optarg, "--allow-root", &err) != 0) {
-                fprintf(stderr, "codexmcp: invalid %s\n", err);
+                fprintf(stderr, "codexmcp: %s\n", err);
                 free(err);
                 return 2;
             }

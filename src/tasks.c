@@ -421,10 +421,14 @@ static void wait_passed(uv_timer_t *h)
         return;
     /* The answer names the session, so it can be resumed or asked about;
      * a turn still in the queue has none yet, and says so. */
-    if (tk->session_id || tk->state == T_QUEUED)
+    if (tk->session_id || tk->state == T_QUEUED || tk->answer_on_session) {
         answer_origin_running(tk);
-    else
-        tk->answer_on_session = 1;
+        return;
+    }
+    /* Codex names it within a second of starting; if it does not, the
+     * answer goes without it rather than hold the call. */
+    tk->answer_on_session = 1;
+    uv_timer_start(&tk->timer, wait_passed, TASK_SESSION_WAIT_MS, 0);
 }
 
 static int64_t ttl_of(tasks *t, json_t *task_params)

@@ -211,8 +211,9 @@ test('registry: codex_sessions is read-only and listed with the other tools', T,
   await withServer({ stateDir: tree.dir('state') }, async (client) => {
     const { tools } = await client.listTools();
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-    assert.deepEqual(Object.keys(byName).sort(), ['codex', 'codex_review', 'codex_sessions']);
+    assert.deepEqual(Object.keys(byName).sort(), ['codex', 'codex_cancel', 'codex_review', 'codex_sessions', 'codex_wait']);
     assert.equal(byName.codex_sessions.annotations.readOnlyHint, true);
+    assert.equal(byName.codex_wait.annotations.readOnlyHint, true);
     assert.equal(byName.codex_review.annotations.readOnlyHint, true);
     assert.equal(byName.codex.annotations.readOnlyHint, false);
   });
