@@ -46,7 +46,33 @@ static void echo_start(void *ctx, mcp_call *call, json_t *args)
     mcp_call_finish(call, json_pack("{s:[{s:s, s:O}]}", "content", "type", "text", "args", args));
 }
 
-static const tool_def echo = {.name = "echo", .input_schema = schema, .start = echo_start};
+/* A tool that may run as a task, and task methods that answer at once:
+ * what mcp.c parses of params.task, taskId and cursors is fuzzed. */
+static const tool_def echo = {
+    .name = "echo", .input_schema = schema, .start = echo_start, .task_support = 1};
+
+static void task_get(void *ctx, mcp_call *c, const char *id)
+{
+    (void)ctx;
+    mcp_call_finish(c, json_pack("{s:s}", "taskId", id));
+}
+
+static void task_list(void *ctx, mcp_call *c, const char *cursor)
+{
+    (void)ctx;
+    if (cursor)
+        mcp_call_fail(c, -32602, "unknown cursor");
+    else
+        mcp_call_finish(c, json_pack("{s:[]}", "tasks"));
+}
+
+static void task_abandon(void *ctx, mcp_call *c)
+{
+    (void)ctx;
+    mcp_call_finish(c, json_object());
+}
+
+static const mcp_task_ops task_ops = {task_get, task_get, task_list, task_get, task_abandon};
 
 typedef struct {
     mcp_session *s;
@@ -85,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tools_init(&reg, 1);
         tools_add(&reg, &echo);
         k.s = mcp_session_new(&info, &reg, drop, NULL);
+        mcp_session_set_tasks(k.s, &task_ops, NULL);
     } else {
         events_init(&ev, 1, NULL);
         k.ev = &ev;

@@ -45,10 +45,10 @@ static const char *const item_types[] = {
     "web_search",    "todo_list", "collab_tool_call",  "error",       NULL};
 
 #define WAIT_S_SCHEMA                                                                              \
-    "\"wait_s\":{\"type\":\"number\",\"minimum\":0,\"maximum\":86400,\"description\":"           \
-    "\"Run in the background: answer after at most this many seconds. If Codex is not done by "     \
-    "then, the answer is {success: true, status: \\\"running\\\", SESSION_ID, task} and the work "    \
-    "goes on; get its result with codex_wait. 0: answer as soon as the turn has started. To do "  \
+    "\"wait_s\":{\"type\":\"number\",\"minimum\":0,\"maximum\":86400,\"description\":"             \
+    "\"Run in the background: answer after at most this many seconds. If Codex is not done by "    \
+    "then, the answer is {success: true, status: \\\"running\\\", SESSION_ID, task} and the work " \
+    "goes on; get its result with codex_wait. 0: answer as soon as the turn has started. To do "   \
     "several things at once, start each with wait_s 0, then codex_wait on all their tasks. "       \
     "Leave out to wait for the result.\"}"
 
@@ -310,8 +310,8 @@ static int get_limits(json_t *args, codex_request *req, char **error)
     if (wait != NULL) {
         if (!json_is_number(wait) || !(json_number_value(wait) >= 0) ||
             json_number_value(wait) > WAIT_S_MAX)
-            return fail(error, xasprintf("wait_s must be a number of seconds from 0 to %u",
-                                         WAIT_S_MAX));
+            return fail(error,
+                        xasprintf("wait_s must be a number of seconds from 0 to %u", WAIT_S_MAX));
         req->wait_s = json_number_value(wait);
     }
     json_t *max = arg(args, "max_result_chars");

@@ -133,7 +133,8 @@ static void timer_closed(uv_handle_t *h)
 static void job_finish(job *jb, json_t *result, const char *status)
 {
     jb->state = J_DONE;
-    jb->sink.done(jb->sink_ctx, result, status, jb->ev.thread_id ? jb->ev.thread_id : jb->req.session_id);
+    jb->sink.done(jb->sink_ctx, result, status,
+                  jb->ev.thread_id ? jb->ev.thread_id : jb->req.session_id);
     uv_close((uv_handle_t *)&jb->deadline, timer_closed);
     uv_close((uv_handle_t *)&jb->idle, timer_closed);
     uv_close((uv_handle_t *)&jb->post_turn, timer_closed);

@@ -549,8 +549,7 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_TASK_TTL:
-            if (parse_seconds(optarg, &task_ttl) != 0 || task_ttl < 1 ||
-                task_ttl > TASK_TTL_MAX_S)
+            if (parse_seconds(optarg, &task_ttl) != 0 || task_ttl < 1 || task_ttl > TASK_TTL_MAX_S)
                 return bad_option("--task-ttl", optarg, "seconds from 1 to 604800");
             break;
         case OPT_STATE_DIR:

@@ -137,9 +137,9 @@ void mcp_session_task_progress(mcp_session *s, json_t *token, json_int_t progres
     if (s->behind)
         return;
     char *line = one_line(message, PROGRESS_MESSAGE_MAX);
-    json_t *params = json_pack("{s:O, s:I, s:s, s:{s:{s:s}}}", "progressToken", token, "progress",
-                               progress, "message", line, "_meta", MCP_RELATED_TASK, "taskId",
-                               task_id);
+    json_t *params =
+        json_pack("{s:O, s:I, s:s, s:{s:{s:s}}}", "progressToken", token, "progress", progress,
+                  "message", line, "_meta", MCP_RELATED_TASK, "taskId", task_id);
     free(line);
     s->send(s->send_ctx, jrpc_notification("notifications/progress", params));
 }
@@ -206,9 +206,9 @@ static json_t *handle_initialize(mcp_session *s, json_t *id, json_t *params)
                                s->version, "capabilities", "tools", "listChanged", 0, "prompts",
                                "listChanged", 0, "logging", "serverInfo", info);
     if (mcp_session_tasks_on(s))
-        json_object_set_new(json_object_get(result, "capabilities"), "tasks",
-                            json_pack("{s:{}, s:{}, s:{s:{s:{}}}}", "list", "cancel", "requests",
-                                      "tools", "call"));
+        json_object_set_new(
+            json_object_get(result, "capabilities"), "tasks",
+            json_pack("{s:{}, s:{}, s:{s:{s:{}}}}", "list", "cancel", "requests", "tools", "call"));
     /* Who the client is decides what a result may hold (limits.h). */
     const char *name = jrpc_string(json_object_get(json_object_get(params, "clientInfo"), "name"));
     if (name)

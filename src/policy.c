@@ -116,8 +116,7 @@ char *policy_check(const policy *p, const codex_request *req)
         int capped = takes_level(p->yolo_by);
         return xasprintf("yolo is not allowed on this server (%s%s%s): it runs Codex's commands "
                          "without a sandbox. Leave out yolo%s",
-                         p->yolo_by, capped ? " " : "",
-                         capped ? sandbox_names[p->max_sandbox] : "",
+                         p->yolo_by, capped ? " " : "", capped ? sandbox_names[p->max_sandbox] : "",
                          p->max_sandbox > SANDBOX_READ_ONLY ? " and choose a sandbox" : "");
     }
     if (asked > p->max_sandbox)

@@ -23,7 +23,15 @@
  * one at a time in the order they were asked for, so the worker owns the
  * connection while one runs, and a turn's id, written by its begin, is
  * there for its end. */
-typedef enum { OP_BEGIN, OP_SESSION, OP_END, OP_SESSIONS, OP_TURNS, OP_TASK_PUT, OP_TASK_GET } op_kind;
+typedef enum {
+    OP_BEGIN,
+    OP_SESSION,
+    OP_END,
+    OP_SESSIONS,
+    OP_TURNS,
+    OP_TASK_PUT,
+    OP_TASK_GET
+} op_kind;
 
 struct store_turn_ref {
     int64_t id;    /* written on the worker by its OP_BEGIN; 0: not recorded */
@@ -602,8 +610,8 @@ static json_t *do_task_get(store *s, const char *id, char **error)
     }
     if (rc != SQLITE_ROW) {
         sqlite3_finalize(st);
-        *error = xasprintf("the session registry %s cannot be read: %s", s->path,
-                           sqlite3_errmsg(s->db));
+        *error =
+            xasprintf("the session registry %s cannot be read: %s", s->path, sqlite3_errmsg(s->db));
         return NULL;
     }
     json_t *status = column_text(st, 3);
@@ -614,14 +622,14 @@ static json_t *do_task_get(store *s, const char *id, char **error)
         json_decref(status);
         status = json_string("interrupted");
     }
-    json_t *row = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:I, s:I, s:I, s:I}", "task",
-                            column_text(st, 0), "tool", column_text(st, 1), "SESSION_ID",
-                            column_text(st, 2), "status", status, "status_message",
-                            column_text(st, 4), "result", column_json(st, 5), "is_error",
-                            sqlite3_column_int(st, 6), "server_pid", (json_int_t)pid,
-                            "created_ms", (json_int_t)sqlite3_column_int64(st, 8), "updated_ms",
-                            (json_int_t)sqlite3_column_int64(st, 9), "ttl_ms",
-                            (json_int_t)sqlite3_column_int64(st, 10));
+    json_t *row =
+        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:I, s:I, s:I, s:I}", "task",
+                  column_text(st, 0), "tool", column_text(st, 1), "SESSION_ID", column_text(st, 2),
+                  "status", status, "status_message", column_text(st, 4), "result",
+                  column_json(st, 5), "is_error", sqlite3_column_int(st, 6), "server_pid",
+                  (json_int_t)pid, "created_ms", (json_int_t)sqlite3_column_int64(st, 8),
+                  "updated_ms", (json_int_t)sqlite3_column_int64(st, 9), "ttl_ms",
+                  (json_int_t)sqlite3_column_int64(st, 10));
     sqlite3_finalize(st);
     return row;
 }
@@ -969,7 +977,8 @@ static void pump(store *s)
 static void submit(store *s, op *o)
 {
     o->s = s;
-    if (s->queued >= STORE_QUEUE_MAX && o->kind != OP_END && !(o->kind == OP_TASK_PUT && o->final)) {
+    if (s->queued >= STORE_QUEUE_MAX && o->kind != OP_END &&
+        !(o->kind == OP_TASK_PUT && o->final)) {
         if (s->dropped++ == 0)
             log_msg(LOG_WARNING,
                     "session registry %s: more than %u operations waiting; "

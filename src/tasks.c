@@ -154,11 +154,11 @@ static char *status_message(const task *tk)
 static json_t *task_json(const task *tk)
 {
     char *msg = status_message(tk);
-    json_t *v = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I}", "taskId", tk->id, "status",
-                          mcp_status(tk), "statusMessage", msg, "createdAt",
-                          iso_time(tk->created_ms), "lastUpdatedAt", iso_time(tk->updated_ms),
-                          "ttl", (json_int_t)tk->ttl_ms, "pollInterval",
-                          (json_int_t)TASK_POLL_INTERVAL_MS);
+    json_t *v =
+        json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I}", "taskId", tk->id, "status", mcp_status(tk),
+                  "statusMessage", msg, "createdAt", iso_time(tk->created_ms), "lastUpdatedAt",
+                  iso_time(tk->updated_ms), "ttl", (json_int_t)tk->ttl_ms, "pollInterval",
+                  (json_int_t)TASK_POLL_INTERVAL_MS);
     free(msg);
     return v;
 }
@@ -175,9 +175,8 @@ static void record(task *tk)
      * end); a finished one for its TTL after the end. */
     int64_t expires = tk->state == T_DONE ? tk->done_ms + tk->ttl_ms
                                           : tk->created_ms + 2 * (int64_t)TASK_TTL_MAX_S * 1000;
-    store_task row = {tk->id,     tk->tool,      tk->session_id, status_name(tk),
-                      msg,        result,        tk->is_error,   tk->created_ms,
-                      tk->updated_ms, tk->ttl_ms, expires};
+    store_task row = {tk->id,       tk->tool,       tk->session_id, status_name(tk), msg,    result,
+                      tk->is_error, tk->created_ms, tk->updated_ms, tk->ttl_ms,      expires};
     store_task_put(t->store, &row);
     free(result);
     free(msg);
@@ -239,8 +238,8 @@ static void expired(uv_timer_t *h)
 static void make_room(tasks *t, size_t bytes)
 {
     task *next;
-    for (task *tk = t->list; tk && (t->count >= TASKS_MAX || t->result_bytes + bytes >
-                                                                  TASK_RESULTS_MAX_BYTES);
+    for (task *tk = t->list;
+         tk && (t->count >= TASKS_MAX || t->result_bytes + bytes > TASK_RESULTS_MAX_BYTES);
          tk = next) {
         next = tk->next;
         if (tk->state == T_DONE && tk->origin == NULL && tk->watches == NULL)
@@ -357,7 +356,8 @@ static void on_done(void *ctx, json_t *result, const char *status, const char *s
     if (json_is_object(sc)) {
         tk->obj = json_incref(sc);
     } else {
-        json_t *text = json_object_get(json_array_get(json_object_get(result, "content"), 0), "text");
+        json_t *text =
+            json_object_get(json_array_get(json_object_get(result, "content"), 0), "text");
         tk->obj = json_is_string(text) ? json_loads(json_string_value(text), 0, NULL) : NULL;
         if (!json_is_object(tk->obj)) {
             json_decref(tk->obj);
@@ -366,11 +366,10 @@ static void on_done(void *ctx, json_t *result, const char *status, const char *s
     }
     if (tk->interrupted) {
         /* Its result says what happened and how to go on. */
-        char *err = xasprintf("interrupted: the codexmcp server stopped while this task ran%s%s%s",
-                              tk->session_id ? "; resume it by calling codex with SESSION_ID \""
-                                             : "",
-                              tk->session_id ? tk->session_id : "",
-                              tk->session_id ? "\"" : "");
+        char *err =
+            xasprintf("interrupted: the codexmcp server stopped while this task ran%s%s%s",
+                      tk->session_id ? "; resume it by calling codex with SESSION_ID \"" : "",
+                      tk->session_id ? tk->session_id : "", tk->session_id ? "\"" : "");
         json_object_set_new(tk->obj, "success", json_false());
         json_object_set_new(tk->obj, "error", json_string(err));
         free(err);
@@ -568,9 +567,9 @@ static void watch_remove(watch *w)
 
 typedef struct {
     char *id;
-    watch w;       /* on a task of this server */
-    json_t *row;   /* a task of another server (store.h), or JSON null: unknown */
-    json_t *obj;   /* the result object, once done */
+    watch w;     /* on a task of this server */
+    json_t *row; /* a task of another server (store.h), or JSON null: unknown */
+    json_t *obj; /* the result object, once done */
     int is_error;
     const char *status;
     char *session_id;
@@ -644,11 +643,12 @@ static void entry_take_row(entry *e, json_t *row)
         e->obj = json_deep_copy(obj);
     } else {
         /* Its server stopped before it ended. */
-        char *err = xasprintf("interrupted: the codexmcp server running this task (pid %" JSON_INTEGER_FORMAT
-                              ") stopped before it finished%s%s%s",
-                              json_integer_value(json_object_get(row, "server_pid")),
-                              sid ? "; resume it by calling codex with SESSION_ID \"" : "",
-                              sid ? sid : "", sid ? "\"" : "");
+        char *err = xasprintf(
+            "interrupted: the codexmcp server running this task (pid %" JSON_INTEGER_FORMAT
+            ") stopped before it finished%s%s%s",
+            json_integer_value(json_object_get(row, "server_pid")),
+            sid ? "; resume it by calling codex with SESSION_ID \"" : "", sid ? sid : "",
+            sid ? "\"" : "");
         e->obj = json_pack("{s:b, s:s}", "success", 0, "error", err);
         if (sid)
             json_object_set_new(e->obj, "SESSION_ID", json_string(sid));
@@ -740,8 +740,8 @@ static json_t *waiter_answer(waiter *wt)
         json_t *el;
         if (strcmp(e->status, "unknown") == 0) {
             char *msg = unknown_error(e, wt->t);
-            el = json_pack("{s:b, s:s, s:s, s:s}", "success", 0, "task", e->id, "status",
-                           "unknown", "error", msg);
+            el = json_pack("{s:b, s:s, s:s, s:s}", "success", 0, "task", e->id, "status", "unknown",
+                           "error", msg);
             free(msg);
         } else if (e->done) {
             el = json_pack("{s:s, s:s}", "task", e->id, "status", e->status);
@@ -897,10 +897,11 @@ void tasks_wait(tasks *t, mcp_call *call, json_t *args)
     for (size_t i = 0; ok && json_is_array(ids) && i < n; i++)
         ok = task_id_arg(json_array_get(ids, i));
     if (!ok || n > CODEX_WAIT_TASKS_MAX) {
-        mcp_call_finish(call, wait_error(call, xasprintf("task must be a task id (a string from the "
-                                                         "\"task\" of a result), or an array of 1 "
-                                                         "to %u of them",
-                                                         CODEX_WAIT_TASKS_MAX)));
+        mcp_call_finish(call,
+                        wait_error(call, xasprintf("task must be a task id (a string from the "
+                                                   "\"task\" of a result), or an array of 1 "
+                                                   "to %u of them",
+                                                   CODEX_WAIT_TASKS_MAX)));
         return;
     }
     json_t *ws = json_object_get(args, "wait_s");
@@ -1139,8 +1140,8 @@ static void remote_cancel_answer(void *ctx, json_t *answer, const char *error)
                         "connected to it, or let it finish",
                         id, json_integer_value(json_object_get(answer, "server_pid")));
     else
-        msg = xasprintf("task %s already ended (%s): there is nothing to cancel", id,
-                        st ? st : "?");
+        msg =
+            xasprintf("task %s already ended (%s): there is nothing to cancel", id, st ? st : "?");
     json_decref(answer);
     mcp_call_finish(call, codex_result_error(msg, NULL, mcp_call_structured(call)));
     free(msg);
@@ -1162,8 +1163,9 @@ void tasks_cancel(tasks *t, mcp_call *call, json_t *args)
     if (json_is_null(sid) || (json_is_string(sid) && json_string_length(sid) == 0))
         sid = NULL;
     if ((id == NULL) == (sid == NULL)) {
-        cancel_error(call, 0, xstrdup("give task (a task id) or SESSION_ID (a session whose turn "
-                                      "runs), one of the two"));
+        cancel_error(call, 0,
+                     xstrdup("give task (a task id) or SESSION_ID (a session whose turn "
+                             "runs), one of the two"));
         return;
     }
     if (id) {
@@ -1186,8 +1188,8 @@ void tasks_cancel(tasks *t, mcp_call *call, json_t *args)
         }
         if (tk->state == T_DONE) {
             cancel_error(call, 0,
-                         xasprintf("task %s already ended (%s): there is nothing to cancel",
-                                   tk->id, status_name(tk)));
+                         xasprintf("task %s already ended (%s): there is nothing to cancel", tk->id,
+                                   status_name(tk)));
             return;
         }
         cancel_one(t, call, tk, 0);
@@ -1204,8 +1206,9 @@ void tasks_cancel(tasks *t, mcp_call *call, json_t *args)
         n += tk->state != T_DONE && tk->session_key && strcmp(tk->session_key, key) == 0;
     if (n == 0) {
         char *shown = one_line(s, NAME_SHOWN_MAX);
-        cancel_error(call, 0,
-                     xasprintf("no turn of session %s is running or waiting in this server", shown));
+        cancel_error(
+            call, 0,
+            xasprintf("no turn of session %s is running or waiting in this server", shown));
         free(shown);
         free(key);
         return;
@@ -1279,8 +1282,7 @@ static void op_list(void *ctx, mcp_call *c, const char *cursor)
     if (cursor) {
         size_t plen = strlen(CURSOR_PREFIX);
         char *end = NULL;
-        if (strncmp(cursor, CURSOR_PREFIX, plen) == 0 && cursor[plen] >= '0' &&
-            cursor[plen] <= '9')
+        if (strncmp(cursor, CURSOR_PREFIX, plen) == 0 && cursor[plen] >= '0' && cursor[plen] <= '9')
             after = strtoull(cursor + plen, &end, 10);
         if (end == NULL || *end != '\0' || after == 0 || after > t->seq) {
             mcp_call_fail(c, JRPC_INVALID_PARAMS, "Invalid params: unknown cursor");
@@ -1316,8 +1318,8 @@ static void op_cancel(void *ctx, mcp_call *c, const char *id)
     if (tk == NULL)
         return;
     if (tk->state == T_DONE) {
-        char *msg = xasprintf("Cannot cancel task: already in terminal status '%s'",
-                              mcp_status(tk));
+        char *msg =
+            xasprintf("Cannot cancel task: already in terminal status '%s'", mcp_status(tk));
         mcp_call_fail(c, JRPC_INVALID_PARAMS, msg);
         free(msg);
         return;

@@ -16,7 +16,7 @@ typedef struct tool_def {
     const char *description;
     /* Each returns a new reference. */
     json_t *(*input_schema)(void);
-    json_t *(*output_schema)(void); /* NULL: no outputSchema */
+    json_t *(*output_schema)(void);         /* NULL: no outputSchema */
     json_t *(*annotations)(void *tool_ctx); /* NULL: none */
     int task_support;                       /* may run as an MCP task ("optional") */
     /* Starts the call. `args` is borrowed (never NULL: {} when absent). */

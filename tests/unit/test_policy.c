@@ -67,7 +67,8 @@ static void test_sandbox_caps(void **state)
     expect(&p, "/tmp", "workspace-write", 0, NULL);
     expect(&p, "/tmp", "danger-full-access", 0, "(--max-sandbox workspace-write)");
     /* yolo is full access: any cap below forbids it, naming the cap */
-    expect(&p, "/tmp", NULL, 1, "yolo is not allowed on this server (--max-sandbox workspace-write)");
+    expect(&p, "/tmp", NULL, 1,
+           "yolo is not allowed on this server (--max-sandbox workspace-write)");
     assert_false(policy_read_only(&p));
     /* only ever tightens */
     policy_cap_sandbox(&p, SANDBOX_FULL_ACCESS, "CODEXMCP_MAX_SANDBOX");
@@ -121,7 +122,8 @@ static void test_roots(void **state)
     expect(&p, real_inner, NULL, 0, NULL);
     /* a sibling whose name starts with the root's is outside */
     assert_non_null(realpath(twin, real_twin));
-    expect(&p, real_twin, NULL, 0, "is outside the directories this server may work in (--allow-root");
+    expect(&p, real_twin, NULL, 0,
+           "is outside the directories this server may work in (--allow-root");
     /* a link inside that resolves outside: the error says where it goes */
     codex_request r = request(real_twin, NULL, 0);
     free(r.cd_given);
