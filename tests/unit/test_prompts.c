@@ -49,8 +49,9 @@ static const struct {
     {.name = "parallel-with-codex",
      .args = "{\"questions\":\"Where is the config parsed?\\nWho calls runner_spawn?\"}",
      .has = {"Questions (one per line):\nWhere is the config parsed?\nWho calls runner_spawn?\n",
-             "one `codex` call per non-empty line", "concurrently", "sandbox \"read-only\"",
-             "SESSION_ID", "`transcript` path"}},
+             "one `codex` call per non-empty line", "wait_s: 0",
+             "`codex_wait` once with all the task ids", "sandbox \"read-only\"", "SESSION_ID",
+             "`transcript` path"}},
 
     /* absent, null or blank optional arguments read as their defaults */
     {.name = "plan-with-codex",
