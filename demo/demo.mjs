@@ -3,7 +3,7 @@
 // everything else is real: the Codex CLI (npm @openai/codex, pinned in
 // tests/e2e), codexmcp, and the official MCP TypeScript SDK as the client.
 // It runs two turns on one SESSION_ID, one traced call (progress and
-// all_messages), three calls in parallel, a bad call, a big turn cut to fit
+// all_messages), three questions fanned out in the background, a bad call, a big turn cut to fit
 // the client, a review of an uncommitted change, and finds the sessions again
 // in the registry; and prints what happened.
 import { execFileSync } from 'node:child_process';
@@ -67,14 +67,16 @@ async function main() {
     say(`  all_messages: ${r.all_messages.map((e) => e.type + (e.item ? `(${e.item.type})` : '')).join(' → ')}`);
     say(`  agent: ${short(r.agent_messages)}`);
 
-    say('\n' + bold('3. Three calls in parallel'));
+    say('\n' + bold('3. Three questions at once: each started with wait_s 0, then one codex_wait'));
     const started = Date.now();
-    const answers = await Promise.all(['alpha', 'beta', 'gamma'].map(async (name) => {
-      const t = Date.now();
-      const res = result(await client.callTool({ name: 'codex', arguments: { PROMPT: `[[sleep:500]] [[reply:${name} done]]`, cd: project } }));
-      return { name, ms: Date.now() - t, res };
-    }));
-    for (const a of answers) say(`  ${a.name.padEnd(5)} → "${a.res.agent_messages}" in ${a.ms} ms (session ${a.res.SESSION_ID.slice(0, 13)}…)`);
+    const tasks = [];
+    for (const name of ['alpha', 'beta', 'gamma']) {
+      const r0 = result(await client.callTool({ name: 'codex', arguments: { PROMPT: `[[sleep:500]] [[reply:${name} done]]`, cd: project, wait_s: 0 } }));
+      say(`  ${name.padEnd(5)} → ${r0.status} after ${Date.now() - started} ms: task ${String(r0.task).slice(0, 8)}…, session ${r0.SESSION_ID.slice(0, 13)}…`);
+      tasks.push(r0.task);
+    }
+    const all = result(await client.callTool({ name: 'codex_wait', arguments: { task: tasks, wait_s: 60 } }));
+    for (const t of all.tasks) say(`  task ${t.task.slice(0, 8)}… ${t.status}: "${t.agent_messages}"`);
     say(`  all three done in ${Date.now() - started} ms (each waits 500 ms at the model: they ran side by side)`);
 
     say('\n' + bold('4. A clear error'));

@@ -50,16 +50,16 @@ const TP = (ms) => ({ timeout: ms, skip: hasProc ? false : 'needs Linux /proc' }
 // progress only when known; message only in the answer of the call itself).
 const RUNNING_KEYS = new Set(['success', 'status', 'SESSION_ID', 'task', 'progress', 'message']);
 
-globalThis.__t0 = Date.now(); let fake;
+let fake;
 let home;
 before(async () => {
   fake = await startFakeResponses();
   home = makeCodexHome(fake.url);
 });
-after(async () => { console.error("AFTER start", Date.now() - globalThis.__t0); setTimeout(() => console.error("HANDLES", process._getActiveHandles().map(h => h.constructor.name + " " + (h.pid ?? h.spawnfile ?? "")), Date.now() - globalThis.__t0), 2000).unref();
+after(async () => {
   // Whatever a failed test left running (every process of this file carries CODEX_HOME).
-  if (home) await terminateWithEnv(`CODEX_HOME=${home}`);
-  await fake?.close();
+  const T0=Date.now(); console.error("LEFT", describePids(pidsWithEnv(`CODEX_HOME=${home}`))); if (home) await terminateWithEnv(`CODEX_HOME=${home}`); console.error("term", Date.now()-T0);
+  await fake?.close(); console.error("fake", Date.now()-T0);
   if (home) removeCodexHome(home);
 });
 const tree = tempTree('codexmcp-e2e-bg-');
