@@ -135,7 +135,8 @@ static const char output_schema_json[] =
     "\"message\":{\"type\":\"string\"},"
     "\"done\":{\"type\":\"integer\"},"
     "\"pending\":{\"type\":\"integer\"},"
-    "\"tasks\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},"
+    /* codex_wait: a result per task; codex_cancel: the ids it stopped */
+    "\"tasks\":{\"type\":\"array\",\"items\":{\"type\":[\"object\",\"string\"]}},"
     "\"cancelled\":{\"type\":\"integer\"}"
     "},\"required\":[\"success\"]}";
 

@@ -315,7 +315,7 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
   test('codex_wait on a running task with a short wait_s; unknown task; bad arguments', T(60000), () =>
     withServer(async ({ call, cd }) => {
       const u = uniq();
-      const start = await call('codex', { PROMPT: `wait short ${u} [[sleep:20000]] [[reply:never needed]]`, cd, wait_s: 0 });
+      const start = await call('codex', { PROMPT: `wait short ${u} [[stall]]`, cd, wait_s: 0 });
       const { task, SESSION_ID } = assertRunning(start.obj, 'wait_s: 0 answer', { message: true });
 
       const w = await timed(call('codex_wait', { task, wait_s: 1 }));
@@ -440,10 +440,9 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
       assert.match(next.obj.agent_messages, new RegExp(`cancel task ${u}.*after cancel ${u}`));
     }));
 
-  test('codex_cancel {SESSION_ID}: a background turn (wait_s: 0), and a blocking call that then answers cancelled', TP(120000), () =>
+  test('codex_cancel {SESSION_ID} of a background turn (wait_s: 0): cancelled, processes gone, the task reads cancelled', TP(90000), () =>
     withServer(async ({ call, cd, pid }) => {
       const u = uniq();
-      // A background turn, stopped by its SESSION_ID.
       const start = await call('codex', { PROMPT: `cancel sid ${u} [[shell:sleep 30]]`, cd, wait_s: 0 });
       const { task, SESSION_ID: sid } = assertRunning(start.obj, 'wait_s: 0 answer');
       const { marker } = await waitSleepCommand(sid, pid);
@@ -456,8 +455,11 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
       const none = await call('codex_cancel', { SESSION_ID: sid });
       assert.equal(none.obj.success, false, JSON.stringify(none.obj));
       assert.match(none.obj.error, /no turn of session/);
+    }));
 
-      // A blocking call (no wait_s), cancelled by SESSION_ID from the same client.
+  // One client per server: the blocking call and the cancel go through the same SDK client.
+  test('codex_cancel {SESSION_ID} of a blocking call (no wait_s): processes gone, the call answers cancelled', TP(90000), () =>
+    withServer(async ({ call, cd, pid }) => {
       const ub = uniq();
       const blocking = timed(call('codex', { PROMPT: `blocking ${ub} [[shell:sleep 30]]`, cd }));
       blocking.catch(() => {});
@@ -481,6 +483,24 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
       assert.equal(br.obj.SESSION_ID, bsid);
     }));
 
+  test('--task-ttl: a finished result is kept for the TTL counted from its end, then forgotten', T(60000), () =>
+    withServer({ args: ['--task-ttl', '2'] }, async ({ call, cd }) => {
+      const u = uniq();
+      // The turn (~3.5 s) outlives the TTL (2 s): the TTL must count from the end.
+      const start = await call('codex', { PROMPT: `ttl ${u} [[sleep:3500]] [[reply:ttl done ${u}]]`, cd, wait_s: 0 });
+      const { task } = assertRunning(start.obj, 'wait_s: 0 answer');
+      const done = await call('codex_wait', { task, wait_s: 30 });
+      assertNormalOk(done.obj, 'codex_wait');
+      const tEnd = Date.now();
+      await sleep(1000);
+      const kept = await call('codex_wait', { task, wait_s: 0 });
+      assert.deepEqual(toolResult(kept.res), toolResult(done.res), '1 s after its end the result is still there');
+      await sleep(Math.max(0, tEnd + 3500 - Date.now()));
+      const gone = await call('codex_wait', { task, wait_s: 0 });
+      assert.equal(gone.obj.success, false, `forgotten 3.5 s after its end (TTL 2 s): ${JSON.stringify(gone.obj)}`);
+      assert.match(gone.obj.error, /no task/);
+    }));
+
   test('codex_review with wait_s: 0 is a background task too', T(60000), () =>
     withServer(async ({ call }) => {
       const u = uniq();
@@ -502,10 +522,8 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
     const u = uniq();
     let resA;
     let taskA;
-    let pidA;
     // Server A: a background call, waited for on A.
-    await withServer({ stateDir }, async ({ call, cd, pid }) => {
-      pidA = pid;
+    await withServer({ stateDir }, async ({ call, cd }) => {
       const start = await call('codex', { PROMPT: `cross ${u} [[sleep:1500]] [[reply:cross done ${u}]]`, cd, wait_s: 0 });
       taskA = assertRunning(start.obj, 'A: wait_s: 0').task;
       const done = await call('codex_wait', { task: taskA, wait_s: 30 });
@@ -532,7 +550,7 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
       await a2.initialize('2025-11-25', 10000);
       const cd = tree.dir('cwd');
       const reply = await a2.request(
-        { jsonrpc: '2.0', id: 'bg', method: 'tools/call', params: { name: 'codex', arguments: { PROMPT: `interrupt me ${u} [[sleep:30000]] [[reply:never]]`, cd, wait_s: 0 } } },
+        { jsonrpc: '2.0', id: 'bg', method: 'tools/call', params: { name: 'codex', arguments: { PROMPT: `interrupt me ${u} [[stall]]`, cd, wait_s: 0 } } },
         30000,
       );
       const running = assertRunning(rawResultOf(reply), 'A2: wait_s: 0');
@@ -570,7 +588,6 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
       // And the finished task of A is still there after A exited.
       const old = await bcall('codex_wait', { task: taskA, wait_s: 5 });
       assert.deepEqual(toolResult(old.res), toolResult(resA), 'the result outlives the server that ran it');
-      assert.notEqual(pidA, undefined);
     } catch (err) {
       err.message += `\n--- A2 stderr (tail) ---\n${a2.stderr.slice(-2000)}\n--- B stderr (tail) ---\n${b?.stderr().slice(-2000) ?? ''}`;
       throw err;
