@@ -440,25 +440,26 @@ static int64_t ttl_of(tasks *t, json_t *task_params)
     return (int64_t)(ms > max ? max : ms < 1000 ? 1000 : ms);
 }
 
-void tasks_run(tasks *t, mcp_call *call, codex_request *req)
+/* A new task for call, in the list and counted as running; its call is
+ * answered at once if it asked for an MCP task, else it waits. */
+static task *task_new(tasks *t, mcp_call *call, const char *tool, const char *session_id,
+                      double wait_s)
 {
     task *tk = xcalloc(1, sizeof(*tk));
     tk->owner = t;
     task_id(tk->id);
-    tk->tool = req->tool;
+    tk->tool = tool;
     tk->created_ms = tk->updated_ms = now_unix_ms();
     tk->ttl_ms = t->ttl_ms;
     tk->seq = ++t->seq;
     tk->structured = mcp_call_structured(call);
-    if (req->session_id) {
-        tk->session_id = xstrdup(req->session_id);
-        tk->session_key = session_id_key(req->session_id);
+    if (session_id) {
+        tk->session_id = xstrdup(session_id);
+        tk->session_key = session_id_key(session_id);
     }
     uv_timer_init(t->loop, &tk->timer);
     tk->timer.data = tk;
     json_t *task_params = mcp_call_task(call);
-    job_opts o = {tk->structured,
-                  jobs_result_budget(t->jobs, mcp_call_client(call), req->max_result_chars)};
     make_room(t, 0);
     if (t->tail)
         t->tail->next = tk;
@@ -478,20 +479,40 @@ void tasks_run(tasks *t, mcp_call *call, codex_request *req)
     } else {
         tk->origin = call;
         mcp_call_set_data(call, tk);
-        if (req->wait_s >= 0) {
+        if (wait_s >= 0) {
             tk->visible = 1;
-            uv_timer_start(&tk->timer, wait_passed, (uint64_t)(req->wait_s * 1000.0 + 0.5), 0);
+            uv_timer_start(&tk->timer, wait_passed, (uint64_t)(wait_s * 1000.0 + 0.5), 0);
         }
     }
     if (tk->visible)
         t->visible++;
     record(tk);
+    return tk;
+}
+
+void tasks_run(tasks *t, mcp_call *call, codex_request *req)
+{
+    /* Read before the call may be answered (an MCP task's is at once). */
+    job_opts o = {mcp_call_structured(call),
+                  jobs_result_budget(t->jobs, mcp_call_client(call), req->max_result_chars)};
+    task *tk = task_new(t, call, req->tool, req->session_id, req->wait_s);
     char *err = NULL;
     if (jobs_submit(t->jobs, req, &o, &sink, tk, &tk->job, &err) != 0) {
         on_done(tk, codex_result_error(err, tk->session_id, tk->structured), "failed",
                 tk->session_id);
         free(err);
     }
+}
+
+void tasks_refuse(tasks *t, mcp_call *call, const char *tool, const char *error)
+{
+    if (mcp_call_task(call) == NULL) {
+        mcp_call_finish(call, codex_result_error(error, NULL, mcp_call_structured(call)));
+        return;
+    }
+    /* Asked for a task, the client gets one: it fails at once. */
+    task *tk = task_new(t, call, tool, NULL, -1);
+    on_done(tk, codex_result_error(error, NULL, tk->structured), "failed", NULL);
 }
 
 void tasks_cancel_call(tasks *t, mcp_call *call)

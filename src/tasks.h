@@ -29,6 +29,9 @@ const mcp_task_ops *tasks_mcp_ops(void);
 /* Runs one codex or codex_review call (req taken): as a plain call, with
  * wait_s, or as an MCP task, as the call asks. */
 void tasks_run(tasks *t, mcp_call *call, codex_request *req);
+/* A call whose arguments were refused: its error result, or, when it
+ * asked for an MCP task, a task that fails at once with it. */
+void tasks_refuse(tasks *t, mcp_call *call, const char *tool, const char *error);
 /* The client cancelled a call started by tasks_run (its tool's cancel). */
 void tasks_cancel_call(tasks *t, mcp_call *call);
 /* The codex_wait and codex_cancel tools (args borrowed). */

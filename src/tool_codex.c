@@ -21,7 +21,7 @@ static void start(void *ctx, mcp_call *call, json_t *args)
     codex_request req;
     char *error = NULL;
     if (codex_request_parse(args, &req, &error) != 0) {
-        mcp_call_finish(call, codex_result_error(error, NULL, mcp_call_structured(call)));
+        tasks_refuse(ctx, call, "codex", error);
         free(error);
         return;
     }
