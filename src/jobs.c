@@ -1,6 +1,7 @@
 /* The job runner: queue, limits, timers, cancel, results. */
 #include "jobs.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,13 +441,30 @@ static void job_start(jobs *j, job *jb)
     /* The call may have waited in the queue: check what can have changed
      * since its arguments were, so the error names the real cause. */
     struct stat st;
-    if (stat(jb->req.cd, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    char resolved[PATH_MAX];
+    if (stat(jb->req.cd, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        realpath(jb->req.cd, resolved) == NULL) {
         char *err = xasprintf("cd \"%s\" is not an existing directory any more: it was removed or "
                               "replaced while the call waited in the queue",
                               jb->req.cd);
         job_fail_early(jb, err);
         free(err);
         return;
+    }
+    /* A link put in its place while it waited must not take it elsewhere:
+     * codex gets the path as resolved now, checked again. */
+    if (strcmp(resolved, jb->req.cd) != 0) {
+        free(jb->req.cd_given);
+        jb->req.cd_given = jb->req.cd;
+        jb->req.cd = xstrdup(resolved);
+        char *err = j->cfg.policy ? policy_check(j->cfg.policy, &jb->req) : NULL;
+        if (err) {
+            char *msg = xasprintf("%s (it was replaced while the call waited in the queue)", err);
+            free(err);
+            job_fail_early(jb, msg);
+            free(msg);
+            return;
+        }
     }
     static const engine_callbacks cb = {on_child_line, on_turn_end, on_child_output,
                                         on_turn_warning};

@@ -540,7 +540,8 @@ void tasks_stop_all(tasks *t)
         next = tk->next;
         if (tk->state == T_DONE || tk->job == NULL)
             continue;
-        if (tk->visible && tk->origin == NULL)
+        /* One already being cancelled stays cancelled. */
+        if (tk->visible && tk->origin == NULL && !tk->stopping)
             tk->interrupted = 1;
         stop_task(t, tk);
     }
@@ -628,7 +629,9 @@ static void entry_take(entry *e, task *tk)
     free(e->progress);
     e->progress = tk->progress ? xstrdup(tk->progress) : NULL;
     if (e->done) {
-        e->obj = json_deep_copy(tk->obj);
+        /* Shared: a finished result does not change; an answer that cuts
+         * it cuts a copy. */
+        e->obj = json_incref(tk->obj);
         e->is_error = tk->is_error;
     }
 }
@@ -766,7 +769,9 @@ static json_t *waiter_answer(waiter *wt)
             free(msg);
         } else if (e->done) {
             el = json_pack("{s:s, s:s}", "task", e->id, "status", e->status);
-            json_object_update(el, e->obj);
+            json_t *copy = json_deep_copy(e->obj);
+            json_object_update(el, copy);
+            json_decref(copy);
         } else {
             el = entry_running(e);
         }
@@ -780,7 +785,7 @@ static json_t *waiter_answer(waiter *wt)
      * transcript). */
     size_t budget = jobs_result_budget(wt->t->jobs, mcp_call_client(wt->call), 0);
     if (budget_chars(obj) > budget) {
-        size_t share = (budget - 200) / wt->n;
+        size_t share = budget > 200 * wt->n ? (budget - 200) / wt->n : BUDGET_MIN_CHARS;
         if (share < BUDGET_MIN_CHARS)
             share = BUDGET_MIN_CHARS;
         size_t i;
@@ -790,6 +795,22 @@ static json_t *waiter_answer(waiter *wt)
             const char *tr = json_string_value(json_object_get(el, "transcript"));
             (void)budget_trim(el, share, tr, NULL);
         }
+    }
+    /* Too many for even their shortest form: the last finished ones say
+     * only where they stand, and how to get them one by one. */
+    for (size_t i = wt->n; i-- > 0 && budget_chars(obj) > budget;) {
+        json_t *el = json_array_get(list, i);
+        if (!wt->e[i].done || json_object_get(el, "omitted"))
+            continue;
+        json_t *stub = json_pack(
+            "{s:s, s:s, s:O}", "task", wt->e[i].id, "status", wt->e[i].status, "success",
+            json_object_get(el, "success") ? json_object_get(el, "success") : json_false());
+        if (wt->e[i].session_id)
+            json_object_set_new(stub, "SESSION_ID", json_string(wt->e[i].session_id));
+        json_object_set_new(stub, "omitted",
+                            json_string("this result did not fit with the others: call "
+                                        "codex_wait with this task alone"));
+        json_array_set_new(list, i, stub);
     }
     return codex_result_wrap(obj, 0, structured);
 }

@@ -597,3 +597,39 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
     }
   });
 });
+
+// Many finished results at once must still fit what the client can take:
+// Codex as a client (budget 10,000 characters) waiting on 12 tasks of 5,000
+// characters each. A fake codex ([[quotes:N]]: an agent message of N quotes,
+// 2 characters each in JSON) makes them cheaply.
+test('codex_wait on many big results fits the client budget: shares, then the rest say to fetch them alone', T(60000), async () => {
+  const FAKE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'fake-codex.mjs');
+  const dir = fs.realpathSync(tree.dir('budget'));
+  const sdk = await connectSdk(['--codex', FAKE, '--engine', 'exec', '--state-dir', tree.dir('state-budget')],
+    { ...process.env, FAKE_CODEX_THREAD_ID: 'random' }, { name: 'codex-mcp-client' });
+  try {
+    // Started in the background, so each answer is a task id.
+    const bg = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await callToolChecked(sdk.client, 'codex', { PROMPT: `[[quotes:2500]] [[sleep:300]] bg${i}`, cd: dir, wait_s: 0 }, CALL_MS);
+      assert.equal(r.obj.status, 'running', JSON.stringify(r.obj));
+      bg.push(r.obj.task);
+    }
+    const all = await callToolChecked(sdk.client, 'codex_wait', { task: bg, wait_s: 60 }, CALL_MS);
+    const text = all.res.content[0].text;
+    assert.ok(text.length <= 10000, `answer of ${text.length} characters, over the 10,000 of this client`);
+    const obj = JSON.parse(text);
+    assert.equal(obj.done, 12);
+    assert.equal(obj.tasks.length, 12);
+    assert.deepEqual(obj.tasks.map((t) => t.task), bg);
+    const omitted = obj.tasks.filter((t) => t.omitted);
+    assert.ok(omitted.length > 0 && omitted.length < 12, `${omitted.length} omitted`);
+    for (const t of omitted) assert.match(t.omitted, /codex_wait with this task alone/);
+    // and each one alone is its full result
+    const one = await callToolChecked(sdk.client, 'codex_wait', { task: omitted[0].task }, CALL_MS);
+    assert.equal(one.obj.success, true);
+    assert.equal(one.obj.agent_messages.length, 2500);
+  } finally {
+    await sdk.close();
+  }
+});

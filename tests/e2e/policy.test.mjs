@@ -326,3 +326,33 @@ test('an --allow-root (or CODEXMCP_ALLOW_ROOTS entry) that does not exist: the s
     }
   }
 });
+
+// A call that passed the check can wait in the queue; its cd may meanwhile
+// become a link to elsewhere (the running turn's own Codex can do that, its
+// root is writable to it). The check is made again when it starts. A fake
+// codex: the point is what codexmcp starts, not what codex does.
+test('--allow-root: a queued call whose cd was replaced by a link out of the root is refused when it starts, not run there', T, async () => {
+  const FAKE = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures', 'fake-codex.mjs');
+  const root = realDir('swap-root');
+  const outside = realDir('swap-outside');
+  const sub = path.join(root, 'sub');
+  fs.mkdirSync(sub);
+  const sdk = await connectSdk(['--codex', FAKE, '--engine', 'exec', '--max-parallel', '1', '--allow-root', root,
+    '--state-dir', tree.dir('state-swap')], { ...serverEnv(), FAKE_CODEX_THREAD_ID: 'random' });
+  try {
+    const first = callToolChecked(sdk.client, 'codex', { PROMPT: 'hold [[sleep:1500]]', cd: root }, CALL_MS);
+    await new Promise((r) => setTimeout(r, 300));
+    const queued = sdk.client.callTool({ name: 'codex', arguments: { PROMPT: 'queued', cd: sub } }, undefined, { timeout: CALL_MS });
+    await new Promise((r) => setTimeout(r, 300));
+    fs.rmdirSync(sub);
+    fs.symlinkSync(outside, sub);
+    await first;
+    const r = await queued;
+    const obj = JSON.parse(r.content[0].text);
+    assert.equal(r.isError, true, `the queued call ran: ${r.content[0].text}`);
+    assert.match(obj.error, /--allow-root/);
+    assert.ok(obj.error.includes(outside), obj.error);
+  } finally {
+    await sdk.close();
+  }
+});
