@@ -106,12 +106,8 @@ void tasks_on_idle(tasks *t, void (*fn)(void *ctx), void *ctx)
 
 static json_t *iso_time(int64_t ms)
 {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char out[40];
-    size_t n = strftime(out, sizeof(out), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, sizeof(out) - n, ".%03dZ", (int)(ms % 1000));
+    char out[ISO_TIME_LEN];
+    iso_time_ms(ms, out);
     return json_string(out);
 }
 

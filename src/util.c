@@ -299,3 +299,12 @@ int64_t now_unix_ms(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+void iso_time_ms(int64_t ms, char out[ISO_TIME_LEN])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, ISO_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, ISO_TIME_LEN - n, ".%03dZ", (int)(ms % 1000));
+}

@@ -63,5 +63,9 @@ char *session_id_key(const char *id);
 
 /* Milliseconds since the Unix epoch (wall clock). */
 int64_t now_unix_ms(void);
+/* ms since the epoch as ISO 8601 UTC with milliseconds
+ * ("2026-11-24T11:42:57.822Z") into out. */
+#define ISO_TIME_LEN 40
+void iso_time_ms(int64_t ms, char out[ISO_TIME_LEN]);
 
 #endif
