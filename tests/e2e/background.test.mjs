@@ -17,31 +17,20 @@
 //
 // Run: node --test background.test.mjs            (app-server engine)
 //      CODEXMCP_ENGINE=exec node --test background.test.mjs
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startFakeResponses } from './lib/fake-responses.mjs';
-import { codexBin, makeCodexHome, removeCodexHome, env } from './lib/codex-env.mjs';
-import { connectSdk, rawServer, serverBin, serverExists, callToolChecked, ENGINE } from './lib/mcp.mjs';
-import { tempTree } from './lib/tmp.mjs';
-import {
-  hasProc,
-  pidsWithEnv,
-  procCmdline,
-  procEnviron,
-  describePids,
-  pollUntil,
-  waitNoneWithEnv,
-  terminateWithEnv,
-} from './lib/procs.mjs';
+import { waitRequest } from './lib/fake-responses.mjs';
+import { codexBin, sharedFakeCodex, env } from './lib/codex-env.mjs';
+import { connectSdk, usingSdk, rawServer, serverBin, serverExists, callToolChecked } from './lib/mcp.mjs';
+import { tempTree, git } from './lib/tmp.mjs';
+import { hasProc, waitSleepCommand, assertTurnGone } from './lib/procs.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TASK_RE = /^[0-9a-f]{32}$/;
 const uniq = () => `u${process.pid}x${Date.now().toString(36)}x${Math.random().toString(36).slice(2, 8)}`;
-const EXEC = ENGINE === 'exec';
 const CALL_MS = 60000;
 const T = (ms) => ({ timeout: ms });
 const TP = (ms) => ({ timeout: ms, skip: hasProc ? false : 'needs Linux /proc' });
@@ -50,18 +39,7 @@ const TP = (ms) => ({ timeout: ms, skip: hasProc ? false : 'needs Linux /proc' }
 // progress only when known; message only in the answer of the call itself).
 const RUNNING_KEYS = new Set(['success', 'status', 'SESSION_ID', 'task', 'progress', 'message']);
 
-let fake;
-let home;
-before(async () => {
-  fake = await startFakeResponses();
-  home = makeCodexHome(fake.url);
-});
-after(async () => {
-  // Whatever a failed test left running (every process of this file carries CODEX_HOME).
-  if (home) await terminateWithEnv(`CODEX_HOME=${home}`);
-  await fake?.close();
-  if (home) removeCodexHome(home);
-});
+const codex = sharedFakeCodex();
 const tree = tempTree('codexmcp-e2e-bg-');
 
 if (!serverExists()) {
@@ -83,7 +61,7 @@ function serverArgs(stateDir, extra = []) {
 async function withServer(opts, fn) {
   if (typeof opts === 'function') [opts, fn] = [{}, opts];
   const stateDir = opts.stateDir ?? tree.dir('state');
-  const sdk = await connectSdk(serverArgs(stateDir, opts.args), env(home, opts.envExtra ?? {}));
+  const sdk = await connectSdk(serverArgs(stateDir, opts.args), env(codex.home, opts.envExtra ?? {}));
   const ctx = {
     sdk,
     client: sdk.client,
@@ -92,18 +70,13 @@ async function withServer(opts, fn) {
     cd: tree.dir('cwd'),
     call: (tool, args, ms = CALL_MS) => callToolChecked(sdk.client, tool, args, ms),
   };
-  try {
+  return usingSdk(sdk, async () => {
     const { tools } = await sdk.client.listTools();
     for (const name of ['codex', 'codex_wait', 'codex_cancel']) {
       assert.ok(tools.some((t) => t.name === name), `tools/list has ${name}: ${tools.map((t) => t.name)}`);
     }
-    return await fn(ctx);
-  } catch (err) {
-    err.message += `\n--- server stderr (tail) ---\n${sdk.stderr().slice(-3000)}`;
-    throw err;
-  } finally {
-    await sdk.close();
-  }
+    return fn(ctx);
+  });
 }
 
 /** codex with timing: { res, obj, ms }. */
@@ -148,59 +121,6 @@ function assertNormalOk(obj, what) {
 /** The parts of a CallToolResult that must be identical when it is given again. */
 const toolResult = (res) => ({ content: res.content, structuredContent: res.structuredContent, isError: res.isError ?? false });
 
-/** The fake's first POST /responses whose prompt contains needle (polls). */
-async function waitRequest(needle, timeoutMs = 20000) {
-  const r = await pollUntil(() => fake.requestsFor(needle).length > 0, timeoutMs, 25);
-  assert.ok(r.ok, `the fake never received a request containing ${JSON.stringify(needle)} within ${timeoutMs} ms`);
-  return fake.requestsFor(needle)[0];
-}
-
-/** Live processes of a session's commands (codex gives each CODEX_THREAD_ID). */
-const threadProcs = (sid) => pidsWithEnv(`CODEX_THREAD_ID=${sid}`);
-
-/**
- * Wait until the session runs `sleep 30` (its command). Returns { pids,
- * marker }: marker is the CODEXMCP_CALL_<server pid>=<n> entry of the
- * command's environment (the call's marker under exec).
- */
-async function waitSleepCommand(sid, serverPid) {
-  const isSleep = (p) => (procCmdline(p) ?? []).join(' ').includes('sleep 30');
-  const r = await pollUntil(() => threadProcs(sid).some(isSleep), 20000, 25);
-  assert.ok(r.ok, `session ${sid} runs "sleep 30": ${describePids(threadProcs(sid))}`);
-  const cmd = threadProcs(sid).find(isSleep);
-  const marker = (procEnviron(cmd) ?? []).find((e) => e.startsWith(`CODEXMCP_CALL_${serverPid}=`));
-  assert.ok(marker, `the command of session ${sid} carries a CODEXMCP_CALL_${serverPid}= marker: ${(procEnviron(cmd) ?? []).filter((e) => e.startsWith('CODEXMCP')).join(' ')}`);
-  if (EXEC) {
-    // Under exec the marker is the call's own: codex exec and its supervisor carry it too.
-    const all = pidsWithEnv(marker, { exclude: [serverPid] });
-    assert.ok(all.some((p) => (procCmdline(p) ?? []).includes('exec') || (procCmdline(p) ?? [])[1] === '--internal-child-exec'),
-      `the call's marker ${marker} is on its codex process too: ${describePids(all)}`);
-  }
-  return { pids: threadProcs(sid), marker };
-}
-
-/**
- * Right after a cancel was answered: no process of the turn is left (a
- * short poll of at most 2 s lets the kernel finish tearing them down).
- */
-async function assertTurnGone(sid, marker, serverPid, what) {
-  const r1 = await waitNoneWithEnv(`CODEX_THREAD_ID=${sid}`, 2000);
-  assert.ok(r1.ok, `${what}: the session's commands are still alive 2 s after the answer:\n  ${describePids(r1.left)}`);
-  if (EXEC) {
-    const r2 = await waitNoneWithEnv(marker, 2000, { exclude: [serverPid] });
-    assert.ok(r2.ok, `${what}: processes with the call's marker ${marker} still alive 2 s after the answer:\n  ${describePids(r2.left)}`);
-  }
-}
-
-const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' };
-function git(cwd, ...args) {
-  return execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', '-c', 'commit.gpgsign=false', ...args], {
-    cwd,
-    env: GIT_ENV,
-    encoding: 'utf8',
-  }).trim();
-}
-
 /** The tool result object of a raw tools/call reply. */
 function rawResultOf(msg) {
   assert.ok(msg.result, `expected a result, got ${JSON.stringify(msg).slice(0, 500)}`);
@@ -221,7 +141,7 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
       const running = assertRunning(first.obj, 'wait_s: 2 answer', { message: true });
       assert.equal(running.status, 'running');
       // The turn was not done: the fake had not answered yet.
-      const req = await waitRequest(`bg one ${u}`);
+      const req = await waitRequest(codex.fake, `bg one ${u}`);
       assert.equal(req.endTime, undefined, 'the fake was still sleeping when the call answered');
       assert.equal(req.headers['session-id'], running.SESSION_ID, 'SESSION_ID is the session codex runs');
 
@@ -246,7 +166,7 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
       assert.equal(arr.obj.pending, 0);
       assert.deepEqual(arr.obj.tasks, [{ ...done.obj, task: running.task, status: 'completed' }]);
       // The model was asked once: codex_wait does not run anything.
-      assert.equal(fake.requestsFor(`bg one ${u}`).length, 1);
+      assert.equal(codex.fake.requestsFor(`bg one ${u}`).length, 1);
     }));
 
   test('wait_s longer than the turn: exactly the normal result, nothing added', T(60000), () =>
@@ -278,7 +198,7 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
       assert.equal(new Set(starts.map((s) => s.SESSION_ID)).size, 3, 'three sessions');
 
       const any = await timed(call('codex_wait', { task: ids, mode: 'any', wait_s: 30 }));
-      const reqs = () => [0, 1, 2].map((i) => fake.requestsFor(`par-${i} ${u}`)[0]);
+      const reqs = () => [0, 1, 2].map((i) => codex.fake.requestsFor(`par-${i} ${u}`)[0]);
       assert.equal(any.obj.success, true, JSON.stringify(any.obj));
       assert.ok(any.obj.done >= 1, `mode any: done >= 1: ${JSON.stringify(any.obj)}`);
       assert.equal(any.obj.pending, 3 - any.obj.done);
@@ -396,7 +316,7 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
         assert.equal(r.obj.success, false, `codex ${JSON.stringify(args)}: ${JSON.stringify(r.obj)}`);
         assert.match(r.obj.error, re);
       }
-      assert.equal(fake.requestsFor(`never run ${u}`).length, 0, 'refused calls never reached codex');
+      assert.equal(codex.fake.requestsFor(`never run ${u}`).length, 0, 'refused calls never reached codex');
 
       // Still running after all that; stop it.
       const c = await call('codex_cancel', { task });
@@ -463,7 +383,7 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
       const ub = uniq();
       const blocking = timed(call('codex', { PROMPT: `blocking ${ub} [[shell:sleep 30]]`, cd }));
       blocking.catch(() => {});
-      const req = await waitRequest(`blocking ${ub}`);
+      const req = await waitRequest(codex.fake, `blocking ${ub}`);
       const bsid = req.headers['session-id'];
       assert.match(bsid ?? '', UUID_RE, 'the fake saw the session id');
       const b = await waitSleepCommand(bsid, pid);
@@ -544,7 +464,7 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
 
     // Server A2 (raw pipes, so that only its stdin is closed): a turn still
     // running when A2 shuts down.
-    const a2 = rawServer(serverArgs(stateDir), env(home));
+    const a2 = rawServer(serverArgs(stateDir), env(codex.home));
     let b;
     try {
       await a2.initialize('2025-11-25', 10000);
@@ -554,10 +474,10 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: t
         30000,
       );
       const running = assertRunning(rawResultOf(reply), 'A2: wait_s: 0');
-      await waitRequest(`interrupt me ${u}`);
+      await waitRequest(codex.fake, `interrupt me ${u}`);
 
       // B meanwhile: the task of another live server is "running" there, and only that server may stop it.
-      b = await connectSdk(serverArgs(stateDir), env(home));
+      b = await connectSdk(serverArgs(stateDir), env(codex.home));
       const bcall = (tool, args) => callToolChecked(b.client, tool, args, CALL_MS);
       const live = await bcall('codex_wait', { task: running.task, wait_s: 0 });
       assertRunning(live.obj, 'B: codex_wait on A2\'s running task');

@@ -8,26 +8,15 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serverBin } from './lib/mcp.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const claude = path.join(here, 'node_modules', '.bin', 'claude');
+import { claudeBin, CLAUDE_QUIET_ENV } from './lib/claude.mjs';
 
 function run(args, home, cwd) {
   return new Promise((resolve) => {
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (/^(ANTHROPIC_|CLAUDE_)/.test(k)) delete env[k];
-    // Offline and quiet: no update checks, telemetry or error reports.
-    Object.assign(env, {
-      HOME: home,
-      NO_COLOR: '1',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      DISABLE_AUTOUPDATER: '1',
-      DISABLE_TELEMETRY: '1',
-      DISABLE_ERROR_REPORTING: '1',
-    });
-    execFile(claude, args, { env, cwd, timeout: 60000 }, (err, stdout, stderr) =>
+    Object.assign(env, { HOME: home, ...CLAUDE_QUIET_ENV });
+    execFile(claudeBin, args, { env, cwd, timeout: 60000 }, (err, stdout, stderr) =>
       resolve({ code: err ? err.code : 0, out: stdout + stderr }));
   });
 }

@@ -11,19 +11,17 @@
 // runs the REAL codex CLI against the fake Responses endpoint
 // (lib/fake-responses.mjs), which holds each turn's answer for 3 s
 // ([[sleep:3000]]) and records when each request started and ended.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startFakeResponses } from './lib/fake-responses.mjs';
 import { startFakeAnthropic } from './lib/fake-anthropic.mjs';
-import { codexBin, e2eDir, makeCodexHome, removeCodexHome, env as codexEnv } from './lib/codex-env.mjs';
+import { sharedFakeCodex } from './lib/codex-env.mjs';
+import { claudeEnv, runClaudePrint, writeMcpConfig } from './lib/claude.mjs';
 import { serverBin, serverExists } from './lib/mcp.mjs';
 import { tempTree } from './lib/tmp.mjs';
 import { terminateWithEnv } from './lib/procs.mjs';
 
-const claudeBin = path.join(e2eDir, 'node_modules', '.bin', 'claude');
 const T = { timeout: 90000 };
 const CLAUDE_MS = 70000;
 const TOOL = 'mcp__codex__codex';
@@ -36,16 +34,7 @@ if (!serverExists()) {
   });
 }
 
-let fakeResponses;
-let codexHome;
-before(async () => {
-  fakeResponses = await startFakeResponses();
-  codexHome = makeCodexHome(fakeResponses.url);
-});
-after(async () => {
-  await fakeResponses?.close();
-  if (codexHome) removeCodexHome(codexHome);
-});
+const codex = sharedFakeCodex();
 const tree = tempTree('codexmcp-e2e-claude-par-');
 
 /**
@@ -77,77 +66,29 @@ async function runClaudeTwoCalls(serverArgs) {
     ],
   });
 
-  // The server's environment, given in full in the config (as in claude-results.test.mjs).
-  const ce = codexEnv(codexHome);
-  const serverEnv = { CODEXMCP_E2E_MARK: root };
-  for (const k of ['CODEX_HOME', 'HOME', 'PATH', 'NO_COLOR', 'RUST_LOG', 'NO_PROXY', 'no_proxy', 'LANG', 'TMPDIR', 'CODEXMCP_ENGINE']) {
-    if (ce[k] !== undefined) serverEnv[k] = ce[k];
-  }
-  const mcpConfig = path.join(root, 'mcp.json');
-  fs.writeFileSync(
-    mcpConfig,
-    JSON.stringify({
-      mcpServers: {
-        codex: {
-          type: 'stdio',
-          command: serverBin(),
-          args: ['--codex', codexBin(), '--state-dir', stateDir, ...serverArgs],
-          env: serverEnv,
-        },
-      },
-    }),
-  );
-
-  // Claude's environment: offline and quiet, pointed at the fake, and
-  // waiting for the MCP server before the first turn.
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) {
-    if (/^(ANTHROPIC_|CLAUDE_|OPENAI_|CODEX_|MCP_|MAX_MCP_)/.test(k) || /^(https?|all|no)_proxy$/i.test(k)) delete env[k];
-  }
-  Object.assign(env, {
-    HOME: home,
-    NO_COLOR: '1',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-    ANTHROPIC_BASE_URL: fake.url,
-    ANTHROPIC_API_KEY: 'dummy',
-    MCP_CONNECTION_NONBLOCKING: 'false',
-    NO_PROXY: '127.0.0.1,localhost',
-    no_proxy: '127.0.0.1,localhost',
+  // codexmcp's environment is given in full in the config (lib/claude.mjs);
+  // Claude's is offline and quiet, pointed at the fake.
+  const mcpConfig = writeMcpConfig(path.join(root, 'mcp.json'), {
+    codexHome: codex.home,
+    stateDir,
+    mark: root,
+    serverArgs,
+    extraKeys: ['CODEXMCP_ENGINE'],
   });
-
-  const args = ['-p', 'go', '--mcp-config', mcpConfig, '--strict-mcp-config', '--allowedTools', TOOL, '--output-format', 'json'];
+  const env = claudeEnv(home, fake.url);
   const t0 = Date.now();
   try {
-    const r = await new Promise((resolve) => {
-      // stdin closed: else `claude -p` waits 3 s for piped input.
-      const child = spawn(claudeBin, args, { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), CLAUDE_MS);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr });
-      });
-    });
+    const r = await runClaudePrint({ mcpConfig, tool: TOOL, env, cwd: home, timeoutMs: CLAUDE_MS });
     const wallMs = Date.now() - t0;
-    let out = null;
-    try {
-      out = JSON.parse(r.stdout);
-    } catch {}
     const turns = uses.map((x) => {
-      const reqs = fakeResponses.requestsFor(x.marker);
+      const reqs = codex.fake.requestsFor(x.marker);
       return { marker: x.marker, n: reqs.length, start: reqs[0]?.time, end: reqs.at(-1)?.endTime };
     });
     const describe = () =>
       `claude exit ${r.code}${r.signal ? ` (${r.signal})` : ''} after ${wallMs} ms\nstdout: ${r.stdout.slice(0, 1500)}\nstderr: ${r.stderr.slice(-1500)}\n` +
       `anthropic requests: ${fake.requests.map((q) => `${q.kind}${q.step !== undefined ? `#${q.step}` : ''} ${q.method} ${q.url}`).join(', ')}\n` +
       `codex turns: ${JSON.stringify(turns)}`;
-    return { ...r, out, fake, uses, turns, wallMs, describe };
+    return { ...r, fake, uses, turns, wallMs, describe };
   } finally {
     await fake.close();
     await terminateWithEnv(marker);

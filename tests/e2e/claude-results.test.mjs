@@ -20,17 +20,15 @@
 //   been saved to …".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startFakeResponses } from './lib/fake-responses.mjs';
 import { startFakeAnthropic } from './lib/fake-anthropic.mjs';
-import { codexBin, e2eDir, makeCodexHome, removeCodexHome, env as codexEnv } from './lib/codex-env.mjs';
-import { serverBin } from './lib/mcp.mjs';
+import { makeCodexHome, removeCodexHome } from './lib/codex-env.mjs';
+import { claudeEnv, runClaudePrint, writeMcpConfig } from './lib/claude.mjs';
 import { tempTree } from './lib/tmp.mjs';
 import { terminateWithEnv } from './lib/procs.mjs';
 
-const claudeBin = path.join(e2eDir, 'node_modules', '.bin', 'claude');
 const T = { timeout: 60000 };
 const CLAUDE_MS = 50000;
 const TOOL = 'mcp__codex__codex';
@@ -66,75 +64,19 @@ async function runClaude(input, { serverArgs = [] } = {}) {
     script: [{ tool_use: { name: TOOL, input } }, { text: 'done' }],
   });
 
-  // The server's environment, given in full in the config: CODEX_HOME, the
-  // empty HOME codex runs its shell with, PATH (codex runs `bash -lc`), no
-  // proxies, no OpenAI credentials; and a marker to find strays by.
-  const ce = codexEnv(codexHome);
-  const serverEnv = { CODEXMCP_E2E_MARK: root };
-  for (const k of ['CODEX_HOME', 'HOME', 'PATH', 'NO_COLOR', 'RUST_LOG', 'NO_PROXY', 'no_proxy', 'LANG', 'TMPDIR']) {
-    if (ce[k] !== undefined) serverEnv[k] = ce[k];
-  }
-  const mcpConfig = path.join(root, 'mcp.json');
-  fs.writeFileSync(
-    mcpConfig,
-    JSON.stringify({
-      mcpServers: {
-        codex: {
-          type: 'stdio',
-          command: serverBin(),
-          args: ['--codex', codexBin(), '--state-dir', stateDir, ...serverArgs],
-          env: serverEnv,
-        },
-      },
-    }),
-  );
-
-  // Claude's environment: offline and quiet (as in claude-code.test.mjs),
-  // pointed at the fake, and waiting for the MCP server before the first turn.
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) {
-    if (/^(ANTHROPIC_|CLAUDE_|OPENAI_|CODEX_|MCP_|MAX_MCP_)/.test(k) || /^(https?|all|no)_proxy$/i.test(k)) delete env[k];
-  }
-  Object.assign(env, {
-    HOME: home,
-    NO_COLOR: '1',
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    DISABLE_AUTOUPDATER: '1',
-    DISABLE_TELEMETRY: '1',
-    DISABLE_ERROR_REPORTING: '1',
-    ANTHROPIC_BASE_URL: fake.url,
-    ANTHROPIC_API_KEY: 'dummy',
-    MCP_CONNECTION_NONBLOCKING: 'false',
-    NO_PROXY: '127.0.0.1,localhost',
-    no_proxy: '127.0.0.1,localhost',
-  });
-
-  const args = ['-p', 'go', '--mcp-config', mcpConfig, '--strict-mcp-config', '--allowedTools', TOOL, '--output-format', 'json'];
+  // codexmcp's environment is given in full in the config (lib/claude.mjs);
+  // Claude's is offline and quiet, pointed at the fake.
+  const mcpConfig = writeMcpConfig(path.join(root, 'mcp.json'), { codexHome, stateDir, mark: root, serverArgs });
+  const env = claudeEnv(home, fake.url);
   try {
-    const r = await new Promise((resolve) => {
-      // stdin closed: else `claude -p` waits 3 s for piped input.
-      const child = spawn(claudeBin, args, { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), CLAUDE_MS);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr });
-      });
-    });
-    let out = null;
-    try {
-      out = JSON.parse(r.stdout);
-    } catch {}
+    const r = await runClaudePrint({ mcpConfig, tool: TOOL, env, cwd: home, timeoutMs: CLAUDE_MS });
     const first = fake.main()[0];
     const toolUseId = first?.reply?.blocks?.find((b) => b.type === 'tool_use')?.id;
     const toolResult = toolUseId ? fake.toolResult(toolUseId) : undefined;
     const describe = () =>
       `claude exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout: ${r.stdout.slice(0, 1500)}\nstderr: ${r.stderr.slice(-1500)}\n` +
       `requests: ${fake.requests.map((q) => `${q.kind} ${q.method} ${q.url}`).join(', ')}`;
-    return { ...r, out, fake, toolUseId, toolResult, stateDir, describe };
+    return { ...r, fake, toolUseId, toolResult, stateDir, describe };
   } finally {
     await fake.close();
     await terminateWithEnv(marker);

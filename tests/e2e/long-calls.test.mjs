@@ -9,10 +9,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { startFakeResponses } from './lib/fake-responses.mjs';
 import { codexBin, makeCodexHome, removeCodexHome, env } from './lib/codex-env.mjs';
-import { rawServer, serverBin, serverExists, ENGINE } from './lib/mcp.mjs';
+import { rawServer, jsonLineMux, serverBin, serverExists, ENGINE } from './lib/mcp.mjs';
 import {
   hasProc,
   pidsWithEnv,
@@ -52,77 +51,10 @@ if (!serverExists()) {
 // be in flight at once.
 
 function mux(srv) {
-  const log = []; // { msg, t, idx }
-  const replies = new Map(); // JSON id -> first reply entry
-  const duplicates = []; // second replies for one id
-  const badLines = [];
-  const listeners = new Set();
-  const decoder = new StringDecoder('utf8');
-  let buf = '';
-  srv.child.stdout.on('data', (d) => {
-    buf += decoder.write(d);
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      let msg;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        badLines.push(line);
-        continue;
-      }
-      const entry = { msg, t: Date.now(), idx: log.length };
-      log.push(entry);
-      if (msg && msg.id !== undefined && msg.method === undefined) {
-        const key = JSON.stringify(msg.id);
-        if (replies.has(key)) duplicates.push(entry);
-        else replies.set(key, entry);
-      }
-      for (const l of [...listeners]) l(entry);
-    }
-  });
-
+  const m = jsonLineMux(srv);
+  const { log } = m;
   let auto = 1;
-  const m = {
-    srv,
-    log,
-    replies,
-    duplicates,
-    badLines,
-    send: (obj) => srv.sendJson(obj),
-    /** Resolves with the first log entry matching pred (already logged or future). */
-    waitFor(pred, timeoutMs, what = 'a message') {
-      const found = log.find(pred);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const l = (entry) => {
-          if (!pred(entry)) return;
-          cleanup();
-          resolve(entry);
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`timeout after ${timeoutMs} ms waiting for ${what}`));
-        }, timeoutMs);
-        const onExit = () => {
-          cleanup();
-          reject(new Error(`server exited while waiting for ${what}`));
-        };
-        function cleanup() {
-          clearTimeout(timer);
-          listeners.delete(l);
-          srv.child.off('exit', onExit);
-        }
-        listeners.add(l);
-        srv.child.once('exit', onExit);
-      });
-    },
-    hasReply: (id) => replies.has(JSON.stringify(id)),
-    waitReply(id, timeoutMs) {
-      const key = JSON.stringify(id);
-      return m.waitFor((e) => e.msg.method === undefined && JSON.stringify(e.msg.id) === key, timeoutMs, `the reply to id ${key}`);
-    },
+  Object.assign(m, {
     async request(obj, timeoutMs = 10000) {
       await m.send(obj);
       return (await m.waitReply(obj.id, timeoutMs)).msg;
@@ -163,7 +95,7 @@ function mux(srv) {
       return log.filter((e) => e.msg.method === 'notifications/progress' && JSON.stringify(e.msg.params?.progressToken) === key);
     },
     allProgress: () => log.filter((e) => e.msg.method === 'notifications/progress'),
-  };
+  });
   return m;
 }
 

@@ -11,16 +11,13 @@
 // the sandbox the model endpoint was told (x-codex-turn-metadata) is checked.
 // Every server keeps serving after its refusals: each test ends with a call
 // that works.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startFakeResponses } from './lib/fake-responses.mjs';
-import { codexBin, makeCodexHome, removeCodexHome, env as codexEnv } from './lib/codex-env.mjs';
+import { codexBin, sharedFakeCodex, env as codexEnv } from './lib/codex-env.mjs';
 import { connectSdk, rawServer, serverBin, serverExists, callToolChecked, withTimeout } from './lib/mcp.mjs';
-import { tempTree } from './lib/tmp.mjs';
-import { killWithEnv } from './lib/procs.mjs';
+import { tempTree, git } from './lib/tmp.mjs';
 
 const T = { timeout: 90000 };
 const CALL_MS = 30000;
@@ -35,26 +32,14 @@ if (!serverExists()) {
 }
 
 // One fake endpoint and one CODEX_HOME for the whole file: every prompt is unique.
-let fake;
-let home;
-before(async () => {
-  fake = await startFakeResponses();
-  home = makeCodexHome(fake.url);
-});
-after(async () => {
-  if (home) {
-    killWithEnv(`CODEX_HOME=${home}`);
-    removeCodexHome(home);
-  }
-  await fake?.close();
-});
+const codex = sharedFakeCodex();
 const tree = tempTree('codexmcp-e2e-policy-');
 /** A fresh directory, symlinks resolved (os.tmpdir() may be one). */
 const realDir = (name) => fs.realpathSync(tree.dir(name));
 
 /** The server's environment: offline codex env, no policy variables unless given. */
 function serverEnv(extra = {}) {
-  const e = codexEnv(home);
+  const e = codexEnv(codex.home);
   for (const k of POLICY_VARS) delete e[k];
   return { ...e, ...extra };
 }
@@ -91,7 +76,7 @@ async function withServer({ args = [], envExtra = {} } = {}, fn) {
       assert.equal(obj.success, true, `${what} should run: ${JSON.stringify(obj).slice(0, 1500)}`);
       assert.match(obj.SESSION_ID, UUID_RE);
       assert.equal(obj.agent_messages, `answer ${u}`, what);
-      const reqs = fake.requestsFor(u);
+      const reqs = codex.fake.requestsFor(u);
       assert.ok(reqs.length >= 1, `the model endpoint saw ${what}`);
       if (sandbox) {
         const meta = JSON.parse(reqs[0].headers['x-codex-turn-metadata'] ?? '{}');
@@ -109,7 +94,7 @@ async function withServer({ args = [], envExtra = {} } = {}, fn) {
       assert.equal(r.isError, true, what);
       assert.equal(typeof obj.error, 'string', what);
       for (const re of [res].flat()) assert.match(obj.error, re, `${what}: error`);
-      assert.equal(fake.requestsFor(u).length, 0, `${what}: refused, yet the model endpoint saw its prompt`);
+      assert.equal(codex.fake.requestsFor(u).length, 0, `${what}: refused, yet the model endpoint saw its prompt`);
       refusedMarkers.push(u);
       return obj;
     },
@@ -117,7 +102,7 @@ async function withServer({ args = [], envExtra = {} } = {}, fn) {
   try {
     const out = await fn(s);
     // Nothing a refused call could have started turns up late either.
-    for (const u of refusedMarkers) assert.equal(fake.requestsFor(u).length, 0, `refused call ${u} reached the model endpoint`);
+    for (const u of refusedMarkers) assert.equal(codex.fake.requestsFor(u).length, 0, `refused call ${u} reached the model endpoint`);
     return out;
   } catch (err) {
     err.message += `\n--- server stderr (tail) ---\n${sdk.stderr().slice(-3000)}`;
@@ -218,16 +203,13 @@ test('environment forms: CODEXMCP_READ_ONLY=1, CODEXMCP_MAX_SANDBOX=read-only, C
 
 // ---- --allow-root ---------------------------------------------------------------
 
-const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' };
 /** A git repository with one commit in dir (for codex_review). */
 function gitRepo(dir) {
   fs.mkdirSync(dir, { recursive: true });
-  const git = (...a) =>
-    execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', '-c', 'commit.gpgsign=false', ...a], { cwd: dir, env: GIT_ENV });
-  git('init', '-q', '-b', 'main');
+  git(dir, 'init', '-q', '-b', 'main');
   fs.writeFileSync(path.join(dir, 'a.txt'), 'one\n');
-  git('add', 'a.txt');
-  git('commit', '-q', '-m', 'init');
+  git(dir, 'add', 'a.txt');
+  git(dir, 'commit', '-q', '-m', 'init');
   return dir;
 }
 

@@ -17,14 +17,13 @@
 // which `codex exec resume` continues.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeResponses } from './lib/fake-responses.mjs';
 import { codexBin, makeCodexHome, removeCodexHome, env } from './lib/codex-env.mjs';
 import { connectSdk, withTimeout, callToolChecked } from './lib/mcp.mjs';
-import { tempTree } from './lib/tmp.mjs';
+import { tempTree, git } from './lib/tmp.mjs';
 import { describePids, killWithEnv, pidsWithEnv, pollUntil, waitNoneWithEnv } from './lib/procs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -47,15 +46,6 @@ after(async () => {
 const tree = tempTree('codexmcp-e2e-rv-');
 
 // ---- git repositories ---------------------------------------------------------
-
-const GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' };
-function git(cwd, ...args) {
-  return execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', '-c', 'commit.gpgsign=false', ...args], {
-    cwd,
-    env: GIT_ENV,
-    encoding: 'utf8',
-  }).trim();
-}
 
 /**
  * A git repository on branch main with one committed file (hello.txt, two

@@ -20,15 +20,14 @@
 //
 // Run: node --test tasks.test.mjs                 (app-server engine)
 //      CODEXMCP_ENGINE=exec node --test tasks.test.mjs
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { StringDecoder } from 'node:string_decoder';
 import { CallToolResultSchema, CreateTaskResultSchema, TaskStatusNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { startFakeResponses } from './lib/fake-responses.mjs';
-import { codexBin, makeCodexHome, removeCodexHome, env } from './lib/codex-env.mjs';
-import { connectSdk, rawServer, serverBin, serverExists, withTimeout, ENGINE } from './lib/mcp.mjs';
+import { waitRequest } from './lib/fake-responses.mjs';
+import { codexBin, sharedFakeCodex, env } from './lib/codex-env.mjs';
+import { connectSdk, usingSdk, rawServer, jsonLineMux, serverBin, serverExists, withTimeout } from './lib/mcp.mjs';
 import { tempTree } from './lib/tmp.mjs';
-import { hasProc, pidsWithEnv, procCmdline, procEnviron, describePids, pollUntil, waitNoneWithEnv, terminateWithEnv } from './lib/procs.mjs';
+import { hasProc, pollUntil, waitSleepCommand, assertTurnGone } from './lib/procs.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -37,23 +36,11 @@ const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$
 const RELATED = 'io.modelcontextprotocol/related-task';
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 const uniq = () => `u${process.pid}x${Date.now().toString(36)}x${Math.random().toString(36).slice(2, 8)}`;
-const EXEC = ENGINE === 'exec';
 const T = (ms) => ({ timeout: ms });
 const TP = (ms) => ({ timeout: ms, skip: hasProc ? false : 'needs Linux /proc' });
 const TASK_CAP = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
 
-let fake;
-let home;
-before(async () => {
-  fake = await startFakeResponses();
-  home = makeCodexHome(fake.url);
-});
-after(async () => {
-  // Whatever a failed test left running (every process of this file carries CODEX_HOME).
-  if (home) await terminateWithEnv(`CODEX_HOME=${home}`);
-  await fake?.close();
-  if (home) removeCodexHome(home);
-});
+const codex = sharedFakeCodex();
 const tree = tempTree('codexmcp-e2e-tasks-');
 
 if (!serverExists()) {
@@ -69,74 +56,10 @@ const serverArgs = (stateDir, extra = []) => ['--codex', codexBin(), '--state-di
 // requests in flight; every message logged in arrival order).
 
 function mux(srv) {
-  const log = []; // { msg, t, idx }
-  const replies = new Map(); // JSON id -> first reply entry
-  const duplicates = [];
-  const badLines = [];
-  const listeners = new Set();
-  const decoder = new StringDecoder('utf8');
-  let buf = '';
-  srv.child.setMaxListeners(0); // one 'exit' listener per reply waited for (pages of 50+)
-  srv.child.stdout.on('data', (d) => {
-    buf += decoder.write(d);
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      let msg;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        badLines.push(line);
-        continue;
-      }
-      const entry = { msg, t: Date.now(), idx: log.length };
-      log.push(entry);
-      if (msg && msg.id !== undefined && msg.method === undefined) {
-        const key = JSON.stringify(msg.id);
-        if (replies.has(key)) duplicates.push(entry);
-        else replies.set(key, entry);
-      }
-      for (const l of [...listeners]) l(entry);
-    }
-  });
+  const m = jsonLineMux(srv);
+  const { log } = m;
   let auto = 1;
-  const m = {
-    srv,
-    log,
-    duplicates,
-    badLines,
-    send: (obj) => srv.sendJson(obj),
-    waitFor(pred, timeoutMs, what = 'a message') {
-      const found = log.find(pred);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const l = (entry) => {
-          if (!pred(entry)) return;
-          cleanup();
-          resolve(entry);
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`timeout after ${timeoutMs} ms waiting for ${what}`));
-        }, timeoutMs);
-        const onExit = () => {
-          cleanup();
-          reject(new Error(`server exited while waiting for ${what}`));
-        };
-        function cleanup() {
-          clearTimeout(timer);
-          listeners.delete(l);
-          srv.child.off('exit', onExit);
-        }
-        listeners.add(l);
-        srv.child.once('exit', onExit);
-      });
-    },
-    waitReply(id, timeoutMs) {
-      const key = JSON.stringify(id);
-      return m.waitFor((e) => e.msg.method === undefined && JSON.stringify(e.msg.id) === key, timeoutMs, `the reply to id ${key}`);
-    },
+  Object.assign(m, {
     /** Send a request; resolves with its reply entry { msg, t, idx }. */
     async requestEntry(method, params, timeoutMs = 10000) {
       const id = `${method}-${auto++}`;
@@ -161,7 +84,7 @@ function mux(srv) {
     /** Entries of notifications/tasks/status for one task, in order. */
     statuses: (taskId) => log.filter((e) => e.msg.method === 'notifications/tasks/status' && e.msg.params?.taskId === taskId),
     progress: (token) => log.filter((e) => e.msg.method === 'notifications/progress' && JSON.stringify(e.msg.params?.progressToken) === JSON.stringify(token)),
-  };
+  });
   return m;
 }
 
@@ -169,7 +92,7 @@ function mux(srv) {
 async function withRaw(opts, fn) {
   if (typeof opts === 'function') [opts, fn] = [{}, opts];
   const stateDir = tree.dir('state');
-  const srv = rawServer(serverArgs(stateDir, opts.args), env(home, opts.envExtra ?? {}));
+  const srv = rawServer(serverArgs(stateDir, opts.args), env(codex.home, opts.envExtra ?? {}));
   const m = mux(srv);
   const cd = tree.dir('cwd');
   const ctx = {
@@ -210,7 +133,7 @@ async function withRaw(opts, fn) {
 async function withSdk(opts, fn) {
   if (typeof opts === 'function') [opts, fn] = [{}, opts];
   const stateDir = tree.dir('state');
-  const sdk = await connectSdk(serverArgs(stateDir, opts.args), env(home, opts.envExtra ?? {}));
+  const sdk = await connectSdk(serverArgs(stateDir, opts.args), env(codex.home, opts.envExtra ?? {}));
   let seq = 0;
   const ctx = {
     sdk,
@@ -225,17 +148,12 @@ async function withSdk(opts, fn) {
   sdk.client.setNotificationHandler(TaskStatusNotificationSchema, (n) => {
     ctx.statusLog.push({ seq: ++seq, t: Date.now(), params: n.params });
   });
-  try {
+  return usingSdk(sdk, async () => {
     // tools/list first: the SDK then knows codex supports tasks and checks
     // structuredContent against the outputSchema.
     await sdk.client.listTools();
-    return await fn(ctx);
-  } catch (err) {
-    err.message += `\n--- server stderr (tail) ---\n${sdk.stderr().slice(-3000)}`;
-    throw err;
-  } finally {
-    await sdk.close();
-  }
+    return fn(ctx);
+  });
 }
 
 /** Assert t is a Task object (2025-11-25); returns it. */
@@ -304,45 +222,6 @@ async function assertSdkError(promise, code, what) {
   assert.ok(err instanceof McpError, `${what}: an McpError: ${err}`);
   assert.equal(err.code, code, `${what}: code ${code}: ${err.message}`);
   return err;
-}
-
-/** The fake's first POST /responses whose prompt contains needle (polls). */
-async function waitRequest(needle, timeoutMs = 20000) {
-  const r = await pollUntil(() => fake.requestsFor(needle).length > 0, timeoutMs, 25);
-  assert.ok(r.ok, `the fake never received a request containing ${JSON.stringify(needle)} within ${timeoutMs} ms`);
-  return fake.requestsFor(needle)[0];
-}
-
-const threadProcs = (sid) => pidsWithEnv(`CODEX_THREAD_ID=${sid}`);
-
-/**
- * Wait until session sid runs `sleep 30`. Returns { marker }: the
- * CODEXMCP_CALL_<server pid>=<n> entry of the command's environment (under
- * exec the call's own marker, on its codex process too).
- */
-async function waitSleepCommand(sid, serverPid) {
-  const isSleep = (p) => (procCmdline(p) ?? []).join(' ').includes('sleep 30');
-  const r = await pollUntil(() => threadProcs(sid).some(isSleep), 20000, 25);
-  assert.ok(r.ok, `session ${sid} runs "sleep 30": ${describePids(threadProcs(sid))}`);
-  const cmd = threadProcs(sid).find(isSleep);
-  const marker = (procEnviron(cmd) ?? []).find((e) => e.startsWith(`CODEXMCP_CALL_${serverPid}=`));
-  assert.ok(marker, `the command carries a CODEXMCP_CALL_${serverPid}= marker: ${(procEnviron(cmd) ?? []).filter((e) => e.startsWith('CODEXMCP')).join(' ')}`);
-  if (EXEC) {
-    const all = pidsWithEnv(marker, { exclude: [serverPid] });
-    assert.ok(all.some((p) => (procCmdline(p) ?? []).includes('exec') || (procCmdline(p) ?? [])[1] === '--internal-child-exec'),
-      `the call's marker ${marker} is on its codex process too: ${describePids(all)}`);
-  }
-  return { marker };
-}
-
-/** Right after a cancel was answered: no process of the turn is left (short poll, at most 2 s). */
-async function assertTurnGone(sid, marker, serverPid, what) {
-  const r1 = await waitNoneWithEnv(`CODEX_THREAD_ID=${sid}`, 2000);
-  assert.ok(r1.ok, `${what}: the session's commands are still alive 2 s after the answer:\n  ${describePids(r1.left)}`);
-  if (EXEC) {
-    const r2 = await waitNoneWithEnv(marker, 2000, { exclude: [serverPid] });
-    assert.ok(r2.ok, `${what}: processes with the call's marker ${marker} still alive 2 s after the answer:\n  ${describePids(r2.left)}`);
-  }
 }
 
 /**
@@ -452,7 +331,7 @@ describe('MCP tasks: running, results, listing', { concurrency: true }, () => {
       const obj = toolObj(res, 'callToolStream result');
       assertNormalOk(obj, 'callToolStream result', `sdk long done ${u}`);
       assertRelated(res, taskId, 'callToolStream result');
-      const req = await waitRequest(`sdk long ${u}`);
+      const req = await waitRequest(codex.fake, `sdk long ${u}`);
       assert.equal(req.headers['session-id'], obj.SESSION_ID, 'SESSION_ID is the session codex ran');
 
       // Again: tasks/result of the completed task is the identical result.
@@ -460,7 +339,7 @@ describe('MCP tasks: running, results, listing', { concurrency: true }, () => {
       assert.deepEqual(toolResult(again), toolResult(res));
       assertRelated(again, taskId, 'second tasks/result');
       assertTask(await tasks.getTask(taskId), 'tasks/get after', { id: taskId, status: 'completed' });
-      assert.equal(fake.requestsFor(`sdk long ${u}`).length, 1, 'codex asked the model once');
+      assert.equal(codex.fake.requestsFor(`sdk long ${u}`).length, 1, 'codex asked the model once');
     }));
 
   test('SDK: tasks/result blocks until the end; a tasks/result that times out (client cancel) does not stop the task', T(90000), () =>
@@ -482,13 +361,13 @@ describe('MCP tasks: running, results, listing', { concurrency: true }, () => {
       await client.ping();
       const res = await tasks.getTaskResult(taskId, CallToolResultSchema, { timeout: 60000 });
       const took = Date.now() - t0;
-      const req = await waitRequest(`sdk wait ${u}`);
+      const req = await waitRequest(codex.fake, `sdk wait ${u}`);
       assert.ok(req.endTime !== undefined, 'the fake had answered');
       assert.ok(took >= 5500, `tasks/result answered when the turn ended (${took} ms)`);
       assertNormalOk(toolObj(res, 'tasks/result'), 'tasks/result', `sdk wait done ${u}`);
       assertRelated(res, taskId, 'tasks/result');
       assertTask(await tasks.getTask(taskId), 'tasks/get after', { id: taskId, status: 'completed' });
-      assert.equal(fake.requestsFor(`sdk wait ${u}`).length, 1, 'the turn ran once, not restarted');
+      assert.equal(codex.fake.requestsFor(`sdk wait ${u}`).length, 1, 'the turn ran once, not restarted');
     }));
 
   test('raw: tools/call with params.task answers a CreateTaskResult at once; tasks/get working; tasks/result blocks, then exactly the CallToolResult', T(90000), () =>
@@ -510,7 +389,7 @@ describe('MCP tasks: running, results, listing', { concurrency: true }, () => {
       assert.equal(g.result.createdAt, task.createdAt, 'createdAt does not change');
 
       const tr = await m.requestEntry('tasks/result', { taskId }, 60000);
-      const req = await waitRequest(`raw long ${u}`);
+      const req = await waitRequest(codex.fake, `raw long ${u}`);
       assert.ok(req.endTime !== undefined && tr.t >= req.endTime, 'tasks/result answered after the fake answered');
       assert.ok(tr.t - t0 >= 7500, `tasks/result blocked until the end (${tr.t - t0} ms)`);
       const res = tr.msg.result;
@@ -615,7 +494,7 @@ describe('MCP tasks: running, results, listing', { concurrency: true }, () => {
       assert.equal(sts.filter((p) => TERMINAL.has(p.status)).length, 1, JSON.stringify(sts));
       // A terminal task cannot be cancelled.
       assertRpcError(await m.request('tasks/cancel', { taskId }), -32602, 'tasks/cancel of a failed task', /terminal status 'failed'/);
-      assert.ok(fake.requestsFor(`raw fail ${u}`).length >= 1, 'codex asked the fake');
+      assert.ok(codex.fake.requestsFor(`raw fail ${u}`).length >= 1, 'codex asked the fake');
     });
     await withSdk(async ({ tasks, cd }) => {
       const msgs = [];
@@ -792,7 +671,7 @@ describe('MCP tasks: cancel, codex_wait', { concurrency: true }, () => {
       const u = uniq();
       const created = await startTask({ PROMPT: `cancel ${u} [[shell:sleep 30]]` }, { token: `tok-c-${u}` });
       const taskId = created.msg.result.task.taskId;
-      const req = await waitRequest(`cancel ${u}`);
+      const req = await waitRequest(codex.fake, `cancel ${u}`);
       const sid = req.headers['session-id'];
       assert.match(sid ?? '', UUID_RE, 'the fake saw the session id');
       const { marker } = await waitSleepCommand(sid, pid);
@@ -848,7 +727,7 @@ describe('MCP tasks: cancel, codex_wait', { concurrency: true }, () => {
         }
       })();
       taskId = await withTimeout(createdP, 10000, 'taskCreated');
-      const req = await waitRequest(`sdk cancel ${u}`);
+      const req = await waitRequest(codex.fake, `sdk cancel ${u}`);
       const sid = req.headers['session-id'];
       const { marker } = await waitSleepCommand(sid, pid);
       const c = await tasks.cancelTask(taskId, { timeout: 20000 });
@@ -908,7 +787,7 @@ describe('MCP tasks: cancel, codex_wait', { concurrency: true }, () => {
       const u = uniq();
       const created = await startTask({ PROMPT: `cc ${u} [[shell:sleep 30]]` });
       const taskId = created.msg.result.task.taskId;
-      const req = await waitRequest(`cc ${u}`);
+      const req = await waitRequest(codex.fake, `cc ${u}`);
       const sid = req.headers['session-id'];
       const { marker } = await waitSleepCommand(sid, pid);
       const c = await m.request('tools/call', { name: 'codex_cancel', arguments: { task: taskId } }, 20000);

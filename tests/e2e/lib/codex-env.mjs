@@ -1,8 +1,11 @@
 // Locating the native codex binary and building isolated CODEX_HOME dirs.
+import { before, after } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFakeResponses } from './fake-responses.mjs';
+import { terminateWithEnv } from './procs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const e2eDir = path.resolve(here, '..');
@@ -114,4 +117,32 @@ export function env(home, extra = {}) {
   // Loopback only, never via a proxy.
   e.NO_PROXY = e.no_proxy = '127.0.0.1,localhost';
   return { ...e, ...extra };
+}
+
+/**
+ * One fake Responses endpoint and one CODEX_HOME pointing at it for a whole
+ * test file: registers before/after hooks and returns { fake, home } (read
+ * them inside tests). After the file, what is still running with that
+ * CODEX_HOME is stopped, then both are removed.
+ */
+export function sharedFakeCodex() {
+  let fake;
+  let home;
+  before(async () => {
+    fake = await startFakeResponses();
+    home = makeCodexHome(fake.url);
+  });
+  after(async () => {
+    if (home) await terminateWithEnv(`CODEX_HOME=${home}`);
+    await fake?.close();
+    if (home) removeCodexHome(home);
+  });
+  return {
+    get fake() {
+      return fake;
+    },
+    get home() {
+      return home;
+    },
+  };
 }

@@ -9,7 +9,9 @@
 // JSON review (reviewAnswer) naming each changed file's first added line;
 // such a follow-up also takes directives ([[sleep:MS]], [[reply:…]], …) from
 // the command's output, so a changed file can steer the answer.
+import assert from 'node:assert/strict';
 import http from 'node:http';
+import { pollUntil } from './procs.mjs';
 
 const DIRECTIVE_RE = /\[\[([a-z0-9_]+)(?::([\s\S]*?))?\]\]/g;
 
@@ -410,4 +412,11 @@ export async function startFakeResponses(opts = {}) {
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The fake's first POST /responses whose prompt contains needle (polls). */
+export async function waitRequest(fake, needle, timeoutMs = 20000) {
+  const r = await pollUntil(() => fake.requestsFor(needle).length > 0, timeoutMs, 25);
+  assert.ok(r.ok, `the fake never received a request containing ${JSON.stringify(needle)} within ${timeoutMs} ms`);
+  return fake.requestsFor(needle)[0];
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -62,6 +63,21 @@ export async function connectSdk(args = [], env = process.env, { name = 'e2e', t
       } catch {}
     },
   };
+}
+
+/**
+ * fn() on a connectSdk() connection; if it throws, the server's stderr
+ * (tail) is added to the error; the connection is closed after either way.
+ */
+export async function usingSdk(sdk, fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    err.message += `\n--- server stderr (tail) ---\n${sdk.stderr().slice(-3000)}`;
+    throw err;
+  } finally {
+    await sdk.close();
+  }
 }
 
 /**
@@ -292,6 +308,89 @@ export function rawServer(args = [], env = process.env, opts = {}) {
   };
 
   return srv;
+}
+
+/**
+ * A multiplexing reader over a rawServer's stdout (several requests in
+ * flight): every JSON line is logged as { msg, t, idx } in arrival order,
+ * replies are matched by id. Returns { srv, log, replies, duplicates (second
+ * replies for one id), badLines (not JSON), send(obj), waitFor(pred, ms,
+ * what), hasReply(id), waitReply(id, ms) }; the tests add their own
+ * request helpers to it.
+ */
+export function jsonLineMux(srv) {
+  const log = []; // { msg, t, idx }
+  const replies = new Map(); // JSON id -> first reply entry
+  const duplicates = []; // second replies for one id
+  const badLines = [];
+  const listeners = new Set();
+  const decoder = new StringDecoder('utf8');
+  let buf = '';
+  srv.child.setMaxListeners(0); // one 'exit' listener per reply waited for (pages of 50+)
+  srv.child.stdout.on('data', (d) => {
+    buf += decoder.write(d);
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let msg;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        badLines.push(line);
+        continue;
+      }
+      const entry = { msg, t: Date.now(), idx: log.length };
+      log.push(entry);
+      if (msg && msg.id !== undefined && msg.method === undefined) {
+        const key = JSON.stringify(msg.id);
+        if (replies.has(key)) duplicates.push(entry);
+        else replies.set(key, entry);
+      }
+      for (const l of [...listeners]) l(entry);
+    }
+  });
+  const m = {
+    srv,
+    log,
+    replies,
+    duplicates,
+    badLines,
+    send: (obj) => srv.sendJson(obj),
+    /** Resolves with the first log entry matching pred (already logged or future). */
+    waitFor(pred, timeoutMs, what = 'a message') {
+      const found = log.find(pred);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const l = (entry) => {
+          if (!pred(entry)) return;
+          cleanup();
+          resolve(entry);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timeout after ${timeoutMs} ms waiting for ${what}`));
+        }, timeoutMs);
+        const onExit = () => {
+          cleanup();
+          reject(new Error(`server exited while waiting for ${what}`));
+        };
+        function cleanup() {
+          clearTimeout(timer);
+          listeners.delete(l);
+          srv.child.off('exit', onExit);
+        }
+        listeners.add(l);
+        srv.child.once('exit', onExit);
+      });
+    },
+    hasReply: (id) => replies.has(JSON.stringify(id)),
+    waitReply(id, timeoutMs) {
+      const key = JSON.stringify(id);
+      return m.waitFor((e) => e.msg.method === undefined && JSON.stringify(e.msg.id) === key, timeoutMs, `the reply to id ${key}`);
+    },
+  };
+  return m;
 }
 
 /**

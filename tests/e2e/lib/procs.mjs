@@ -2,7 +2,9 @@
 // one test (by an environment marker such as its unique CODEX_HOME, or by
 // ancestry), check they are alive (not zombies), wait for them to go away,
 // and kill strays in cleanup.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { ENGINE } from './mcp.mjs';
 
 export const hasProc = process.platform === 'linux' && fs.existsSync('/proc/self/stat');
 
@@ -192,4 +194,48 @@ export async function terminateWithEnv(marker, { exclude = [], graceMs = 1500 } 
   const r = await waitNoneWithEnv(marker, graceMs, { exclude });
   if (!r.ok) killWithEnv(marker, { exclude });
   return pids;
+}
+
+// ---- a codex session's turn -------------------------------------------------
+// Every command codex runs carries CODEX_THREAD_ID=<SESSION_ID>; under the
+// exec engine every process of a call carries the call's marker
+// CODEXMCP_CALL_<server pid>=<n> (src/child.c). Under the app-server engine
+// that marker belongs to the one app-server, which outlives calls: there a
+// call's processes are its commands.
+
+/** Live processes of a session's commands (codex gives each CODEX_THREAD_ID). */
+export const threadProcs = (sid) => pidsWithEnv(`CODEX_THREAD_ID=${sid}`);
+
+/**
+ * Wait until the session runs `sleep 30` (its command). Returns { pids,
+ * marker }: marker is the CODEXMCP_CALL_<server pid>=<n> entry of the
+ * command's environment (the call's marker under exec).
+ */
+export async function waitSleepCommand(sid, serverPid) {
+  const isSleep = (p) => (procCmdline(p) ?? []).join(' ').includes('sleep 30');
+  const r = await pollUntil(() => threadProcs(sid).some(isSleep), 20000, 25);
+  assert.ok(r.ok, `session ${sid} runs "sleep 30": ${describePids(threadProcs(sid))}`);
+  const cmd = threadProcs(sid).find(isSleep);
+  const marker = (procEnviron(cmd) ?? []).find((e) => e.startsWith(`CODEXMCP_CALL_${serverPid}=`));
+  assert.ok(marker, `the command of session ${sid} carries a CODEXMCP_CALL_${serverPid}= marker: ${(procEnviron(cmd) ?? []).filter((e) => e.startsWith('CODEXMCP')).join(' ')}`);
+  if (ENGINE === 'exec') {
+    // Under exec the marker is the call's own: codex exec and its supervisor carry it too.
+    const all = pidsWithEnv(marker, { exclude: [serverPid] });
+    assert.ok(all.some((p) => (procCmdline(p) ?? []).includes('exec') || (procCmdline(p) ?? [])[1] === '--internal-child-exec'),
+      `the call's marker ${marker} is on its codex process too: ${describePids(all)}`);
+  }
+  return { pids: threadProcs(sid), marker };
+}
+
+/**
+ * Right after a cancel was answered: no process of the turn is left (a
+ * short poll of at most 2 s lets the kernel finish tearing them down).
+ */
+export async function assertTurnGone(sid, marker, serverPid, what) {
+  const r1 = await waitNoneWithEnv(`CODEX_THREAD_ID=${sid}`, 2000);
+  assert.ok(r1.ok, `${what}: the session's commands are still alive 2 s after the answer:\n  ${describePids(r1.left)}`);
+  if (ENGINE === 'exec') {
+    const r2 = await waitNoneWithEnv(marker, 2000, { exclude: [serverPid] });
+    assert.ok(r2.ok, `${what}: processes with the call's marker ${marker} still alive 2 s after the answer:\n  ${describePids(r2.left)}`);
+  }
 }
