@@ -16,7 +16,7 @@
 /* The brief's budget for one prompt's own text, arguments aside. */
 #define TEXT_BUDGET 1200
 
-#define MAX_PHRASES 6
+#define MAX_PHRASES 10
 
 /* args is JSON, or NULL for no arguments at all. The text must hold every
  * `has` phrase and no `lacks` phrase. */
