@@ -104,9 +104,10 @@ demo: deps all
 	node demo/demo.mjs
 
 ## make fuzz: the libFuzzer targets, FUZZ_SECONDS each (default 60): fuzz_input (request lines
-## and codex lines) and fuzz_budget (results into the budget)
+## and codex lines), fuzz_budget (results into the budget), fuzz_appserver (app-server
+## notifications through the mapper and the reducer), fuzz_args (tool arguments into codex's argv)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := input budget
+FUZZ_TARGETS := input budget appserver args
 fuzz: deps need-pkgs
 	@mkdir -p build-fuzz
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -146,7 +147,7 @@ bench: deps all $(BUILD)/bench/reducer
 	node bench/stream-rss.mjs
 
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c
+	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c bench/*.c
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -123,10 +123,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tools_free(&reg);
     } else {
         /* The budget too: a small one, so every stage runs. */
-        json_t *r = codex_result_build(
-            &ev, NULL,
-            &(codex_result_opts){.include_all = 1, .structured = 1, .transcript = "/t.jsonl",
-                                 .max_chars = BUDGET_MIN_CHARS});
+        json_t *r = codex_result_build(&ev, NULL,
+                                       &(codex_result_opts){.include_all = 1,
+                                                            .structured = 1,
+                                                            .transcript = "/t.jsonl",
+                                                            .max_chars = BUDGET_MIN_CHARS});
         drop(NULL, r);
         events_free(&ev);
     }
