@@ -38,9 +38,9 @@ export function withTimeout(promise, ms, what = 'operation') {
  * Connect an SDK Client to the server over stdio.
  * Returns { client, transport, stderr(): string, close() }.
  */
-export async function connectSdk(args = [], env = process.env, { name = 'e2e', timeoutMs = 10000, capabilities = {} } = {}) {
+export async function connectSdk(args = [], env = process.env, { name = 'e2e', timeoutMs = 10000, capabilities = {}, command = serverBin() } = {}) {
   const transport = new StdioClientTransport({
-    command: serverBin(),
+    command,
     args,
     env,
     stderr: 'pipe',
