@@ -56,12 +56,12 @@ static int rng_pct(unsigned pct)
 #define PICK(arr) (arr[rng_next() % (sizeof(arr) / sizeof(arr[0]))])
 
 static const char *const words[] = {
-    "parser",  "buffer",   "request", "session", "handler", "config",  "result", "token",
-    "stream",  "offset",   "length",  "timeout", "client",  "server",  "value",  "error",
-    "index",   "message",  "schema",  "payload", "retry",   "cursor",  "limit",  "budget",
-    "the",     "a",        "of",      "to",      "in",      "and",     "is",     "for",
-    "returns", "when",     "checks",  "should",  "fails",   "reads",   "writes", "keeps",
-    "état",    "größe",    "naïve",   "→",       "✓",       "—",       "…",      "λ",
+    "parser",  "buffer",  "request", "session", "handler", "config", "result", "token",
+    "stream",  "offset",  "length",  "timeout", "client",  "server", "value",  "error",
+    "index",   "message", "schema",  "payload", "retry",   "cursor", "limit",  "budget",
+    "the",     "a",       "of",      "to",      "in",      "and",    "is",     "for",
+    "returns", "when",    "checks",  "should",  "fails",   "reads",  "writes", "keeps",
+    "état",    "größe",   "naïve",   "→",       "✓",       "—",      "…",      "λ",
 };
 static const char *const dirs[] = {"src", "lib", "tests", "pkg/core", "internal/api", "app/models"};
 static const char *const exts[] = {".c", ".h", ".py", ".ts", ".go", ".rs", ".md"};
@@ -133,8 +133,8 @@ static void add_output_line(buf_t *b, unsigned style)
         break;
     default: /* JSON or log records */
         add_fmt(b, "{\"level\":\"%s\",\"ts\":\"2025-01-%02zuT%02zu:%02zu:%02zu.%03zuZ\",\"msg\":\"",
-                rng_pct(80) ? "info" : "warn", rng_range(1, 31), rng_range(0, 23),
-                rng_range(0, 59), rng_range(0, 59), rng_range(0, 999));
+                rng_pct(80) ? "info" : "warn", rng_range(1, 31), rng_range(0, 23), rng_range(0, 59),
+                rng_range(0, 59), rng_range(0, 999));
         add_words(b, rng_range(3, 12));
         add_fmt(b, "\",\"n\":%zu}", rng_range(0, 100000));
         break;
@@ -259,19 +259,19 @@ static size_t gen_run(FILE *f, size_t run, size_t target, json_int_t *tokens)
         if (rng_pct(70)) {
             snprintf(id, sizeof(id), "item_%zu", item++);
             char *text = make_text(80, 1500, "Checking");
-            bytes += put_event(f, item_event("item.completed", json_pack("{s:s, s:s, s:s}", "id",
-                                                                         id, "type", "reasoning",
-                                                                         "text", text)));
+            bytes += put_event(
+                f, item_event("item.completed", json_pack("{s:s, s:s, s:s}", "id", id, "type",
+                                                          "reasoning", "text", text)));
             free(text);
         }
         for (size_t k = rng_range(1, 3); k > 0; k--) {
             snprintf(id, sizeof(id), "item_%zu", item++);
             char *cmd = make_command();
-            bytes += put_event(f, item_event("item.started",
-                                             json_pack("{s:s, s:s, s:s, s:s, s:n, s:s}", "id", id,
-                                                       "type", "command_execution", "command", cmd,
-                                                       "aggregated_output", "", "exit_code",
-                                                       "status", "in_progress")));
+            bytes += put_event(
+                f, item_event("item.started",
+                              json_pack("{s:s, s:s, s:s, s:s, s:n, s:s}", "id", id, "type",
+                                        "command_execution", "command", cmd, "aggregated_output",
+                                        "", "exit_code", "status", "in_progress")));
             char *out = make_output(output_size());
             int code = rng_pct(85) ? 0 : (int)rng_range(1, 2);
             bytes += put_event(f, item_event("item.completed",
@@ -294,36 +294,35 @@ static size_t gen_run(FILE *f, size_t run, size_t target, json_int_t *tokens)
                                                          rng_pct(80) ? "update" : "add"));
                 buf_free(&p);
             }
-            bytes += put_event(f, item_event("item.started",
-                                             json_pack("{s:s, s:s, s:O, s:s}", "id", id, "type",
-                                                       "file_change", "changes", changes, "status",
-                                                       "in_progress")));
-            bytes += put_event(f, item_event("item.completed",
-                                             json_pack("{s:s, s:s, s:o, s:s}", "id", id, "type",
-                                                       "file_change", "changes", changes, "status",
-                                                       "completed")));
+            bytes += put_event(
+                f, item_event("item.started",
+                              json_pack("{s:s, s:s, s:O, s:s}", "id", id, "type", "file_change",
+                                        "changes", changes, "status", "in_progress")));
+            bytes += put_event(
+                f, item_event("item.completed",
+                              json_pack("{s:s, s:s, s:o, s:s}", "id", id, "type", "file_change",
+                                        "changes", changes, "status", "completed")));
         }
         if (rng_pct(10)) {
             snprintf(id, sizeof(id), "item_%zu", item++);
             char *text = make_text(60, 600, NULL);
-            bytes += put_event(f, item_event("item.completed",
-                                             json_pack("{s:s, s:s, s:s}", "id", id, "type",
-                                                       "agent_message", "text", text)));
+            bytes += put_event(
+                f, item_event("item.completed", json_pack("{s:s, s:s, s:s}", "id", id, "type",
+                                                          "agent_message", "text", text)));
             free(text);
         }
     }
     char id[32];
     snprintf(id, sizeof(id), "item_%zu", item++);
     char *answer = make_text(300, 4000, "Summary:");
-    bytes += put_event(f, item_event("item.completed", json_pack("{s:s, s:s, s:s}", "id", id,
-                                                                 "type", "agent_message", "text",
-                                                                 answer)));
+    bytes +=
+        put_event(f, item_event("item.completed", json_pack("{s:s, s:s, s:s}", "id", id, "type",
+                                                            "agent_message", "text", answer)));
     free(answer);
     *tokens += (json_int_t)(bytes / 4);
-    bytes += put_event(f, json_pack("{s:s, s:{s:I, s:I, s:i, s:I, s:I}}", "type",
-                                    "turn.completed", "usage", "input_tokens", *tokens,
-                                    "cached_input_tokens", *tokens / 2,
-                                    "cache_write_input_tokens", 0, "output_tokens",
+    bytes += put_event(f, json_pack("{s:s, s:{s:I, s:I, s:i, s:I, s:I}}", "type", "turn.completed",
+                                    "usage", "input_tokens", *tokens, "cached_input_tokens",
+                                    *tokens / 2, "cache_write_input_tokens", 0, "output_tokens",
                                     (json_int_t)item * 40, "reasoning_output_tokens",
                                     (json_int_t)item * 25));
     return bytes;
@@ -498,8 +497,8 @@ int main(int argc, char **argv)
     stream_t s;
     stream_load(&s, path);
     printf("stream %s: %zu bytes (%.1f MB), %zu lines; %s; median of %d passes after a warm-up\n",
-           path, s.len, (double)s.len / 1e6, s.lines,
-           pinned ? "pinned to one CPU" : "not pinned", RUNS);
+           path, s.len, (double)s.len / 1e6, s.lines, pinned ? "pinned to one CPU" : "not pinned",
+           RUNS);
     measure(&s, 0, "events_feed, keep_all off:");
     measure(&s, 1, "events_feed, keep_all on:");
     measure(&s, 2, "json_loadb alone (floor):");
