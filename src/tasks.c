@@ -68,7 +68,7 @@ struct tasks {
     int64_t ttl_ms;
     task *list; /* every task, oldest first */
     task *tail;
-    size_t count, visible, running;
+    size_t count, running;
     size_t result_bytes;
     uint64_t seq;
     void (*on_idle)(void *ctx);
@@ -212,8 +212,6 @@ static void unlink_task(task *tk)
         break;
     }
     t->count--;
-    if (tk->visible)
-        t->visible--;
     t->result_bytes -= tk->obj_bytes;
 }
 
@@ -229,14 +227,13 @@ static void expired(uv_timer_t *h)
     task_free(h->data);
 }
 
-/* Room for one more task and its result: the oldest finished ones go
- * first (the registry keeps them for their TTL). */
-static void make_room(tasks *t, size_t bytes)
+/* Keeps the tasks and their results within bounds: the oldest finished
+ * ones go first (the registry keeps them for their TTL). */
+static void make_room(tasks *t)
 {
     task *next;
     for (task *tk = t->list;
-         tk && (t->count >= TASKS_MAX || t->result_bytes + bytes > TASK_RESULTS_MAX_BYTES);
-         tk = next) {
+         tk && (t->count >= TASKS_MAX || t->result_bytes > TASK_RESULTS_MAX_BYTES); tk = next) {
         next = tk->next;
         if (tk->state == T_DONE && tk->origin == NULL && tk->watches == NULL)
             task_free(tk);
@@ -267,14 +264,22 @@ static void task_id(char out[33])
 /* ---- answers ---- */
 
 /* The answer of a call whose turn is not done. */
+/* What a task not done yet answers, for a call or for codex_wait. */
+static json_t *pending_obj(const char *id, const char *status, const char *session_id,
+                           const char *progress)
+{
+    json_t *obj = json_pack("{s:b, s:s}", "success", 1, "status", status);
+    if (session_id)
+        json_object_set_new(obj, "SESSION_ID", json_string(session_id));
+    json_object_set_new(obj, "task", json_string(id));
+    if (progress)
+        json_object_set_new(obj, "progress", json_string(progress));
+    return obj;
+}
+
 static json_t *running_obj(const task *tk)
 {
-    json_t *obj = json_pack("{s:b, s:s}", "success", 1, "status", status_name(tk));
-    if (tk->session_id)
-        json_object_set_new(obj, "SESSION_ID", json_string(tk->session_id));
-    json_object_set_new(obj, "task", json_string(tk->id));
-    if (tk->progress)
-        json_object_set_new(obj, "progress", json_string(tk->progress));
+    json_t *obj = pending_obj(tk->id, status_name(tk), tk->session_id, tk->progress);
     char *msg = xasprintf("Codex is still working on this in the background. Call codex_wait with "
                           "task \"%s\" to get the result (codex_cancel stops it).",
                           tk->id);
@@ -400,7 +405,7 @@ static void on_done(void *ctx, json_t *result, const char *status, const char *s
         json_decref(tk->token); /* progress ends with the task */
         tk->token = NULL;
         uv_timer_start(&tk->timer, expired, (uint64_t)tk->ttl_ms, 0);
-        make_room(t, 0);
+        make_room(t);
     }
     idle_check(t);
 }
@@ -456,7 +461,7 @@ static task *task_new(tasks *t, mcp_call *call, const char *tool, const char *se
     uv_timer_init(t->loop, &tk->timer);
     tk->timer.data = tk;
     json_t *task_params = mcp_call_task(call);
-    make_room(t, 0);
+    make_room(t);
     if (t->tail)
         t->tail->next = tk;
     else
@@ -480,8 +485,6 @@ static task *task_new(tasks *t, mcp_call *call, const char *tool, const char *se
             uv_timer_start(&tk->timer, wait_passed, (uint64_t)(wait_s * 1000.0 + 0.5), 0);
         }
     }
-    if (tk->visible)
-        t->visible++;
     record(tk);
     return tk;
 }
@@ -680,13 +683,7 @@ static void entry_take_row(entry *e, json_t *row)
 
 static json_t *entry_running(const entry *e)
 {
-    json_t *obj = json_pack("{s:b, s:s}", "success", 1, "status", e->status);
-    if (e->session_id)
-        json_object_set_new(obj, "SESSION_ID", json_string(e->session_id));
-    json_object_set_new(obj, "task", json_string(e->id));
-    if (e->progress)
-        json_object_set_new(obj, "progress", json_string(e->progress));
-    return obj;
+    return pending_obj(e->id, e->status, e->session_id, e->progress);
 }
 
 static char *unknown_error(const entry *e, const tasks *t)
@@ -1017,14 +1014,12 @@ typedef struct canceller {
     json_t *ids;
     watch *w;
     size_t nw;
-    char *last_id; /* the task of a single cancel */
 } canceller;
 
 static void canceller_free(canceller *c)
 {
     free(c->w);
     free(c->session);
-    free(c->last_id);
     json_decref(c->ids);
     free(c);
 }
@@ -1133,12 +1128,9 @@ void tasks_abandon(tasks *t, mcp_call *call)
     canceller_free(c);
 }
 
-static void cancel_error(mcp_call *call, int mcp, char *msg)
+static void cancel_error(mcp_call *call, char *msg)
 {
-    if (mcp)
-        mcp_call_fail(call, JRPC_INVALID_PARAMS, msg);
-    else
-        mcp_call_finish(call, codex_result_error(msg, NULL, mcp_call_structured(call)));
+    mcp_call_finish(call, codex_result_error(msg, NULL, mcp_call_structured(call)));
     free(msg);
 }
 
@@ -1191,7 +1183,7 @@ void tasks_cancel(tasks *t, mcp_call *call, json_t *args)
 {
     char *bad = tools_unknown_param(args, cancel_params);
     if (bad) {
-        cancel_error(call, 0, bad);
+        cancel_error(call, bad);
         return;
     }
     json_t *id = json_object_get(args, "task");
@@ -1201,14 +1193,13 @@ void tasks_cancel(tasks *t, mcp_call *call, json_t *args)
     if (json_is_null(sid) || (json_is_string(sid) && json_string_length(sid) == 0))
         sid = NULL;
     if ((id == NULL) == (sid == NULL)) {
-        cancel_error(call, 0,
-                     xstrdup("give task (a task id) or SESSION_ID (a session whose turn "
-                             "runs), one of the two"));
+        cancel_error(call, xstrdup("give task (a task id) or SESSION_ID (a session whose turn "
+                                   "runs), one of the two"));
         return;
     }
     if (id) {
         if (!task_id_arg(id)) {
-            cancel_error(call, 0, xstrdup("task must be a task id: the \"task\" of a result"));
+            cancel_error(call, xstrdup("task must be a task id: the \"task\" of a result"));
             return;
         }
         task *tk = find_visible(t, json_string_value(id));
@@ -1221,13 +1212,12 @@ void tasks_cancel(tasks *t, mcp_call *call, json_t *args)
             return;
         }
         if (tk == NULL) {
-            cancel_error(call, 0, xstrdup("no such task in this server"));
+            cancel_error(call, xstrdup("no such task in this server"));
             return;
         }
         if (tk->state == T_DONE) {
-            cancel_error(call, 0,
-                         xasprintf("task %s already ended (%s): there is nothing to cancel", tk->id,
-                                   status_name(tk)));
+            cancel_error(call, xasprintf("task %s already ended (%s): there is nothing to cancel",
+                                         tk->id, status_name(tk)));
             return;
         }
         cancel_one(t, call, tk, 0);
@@ -1235,7 +1225,7 @@ void tasks_cancel(tasks *t, mcp_call *call, json_t *args)
     }
     const char *s = json_is_string(sid) ? jrpc_string(sid) : NULL;
     if (s == NULL) {
-        cancel_error(call, 0, xstrdup("SESSION_ID must be a string: the SESSION_ID of a result"));
+        cancel_error(call, xstrdup("SESSION_ID must be a string: the SESSION_ID of a result"));
         return;
     }
     char *key = session_id_key(s);
@@ -1245,8 +1235,7 @@ void tasks_cancel(tasks *t, mcp_call *call, json_t *args)
     if (n == 0) {
         char *shown = one_line(s, NAME_SHOWN_MAX);
         cancel_error(
-            call, 0,
-            xasprintf("no turn of session %s is running or waiting in this server", shown));
+            call, xasprintf("no turn of session %s is running or waiting in this server", shown));
         free(shown);
         free(key);
         return;
