@@ -159,14 +159,14 @@ static json_t *task_json(const task *tk)
     return v;
 }
 
-/* The registry's copy, for codex_wait in other processes. */
-static void record(task *tk)
+/* The registry's copy, for codex_wait in other processes; result is the
+ * finished result's JSON text (NULL while it runs). */
+static void record(task *tk, const char *result)
 {
     tasks *t = tk->owner;
     if (!tk->visible || t->store == NULL)
         return;
     char *msg = status_message(tk);
-    char *result = tk->obj ? json_dumps(tk->obj, JSON_COMPACT) : NULL;
     /* A running task is kept however long it runs (it is its server's to
      * end); a finished one for its TTL after the end. */
     int64_t expires = tk->state == T_DONE ? tk->done_ms + tk->ttl_ms
@@ -174,7 +174,6 @@ static void record(task *tk)
     store_task row = {tk->id,       tk->tool,       tk->session_id, status_name(tk), msg,    result,
                       tk->is_error, tk->created_ms, tk->updated_ms, tk->ttl_ms,      expires};
     store_task_put(t->store, &row);
-    free(result);
     free(msg);
 }
 
@@ -331,7 +330,7 @@ static void on_started(void *ctx, const char *session_id)
         if (tk->answer_on_session && tk->origin)
             answer_origin_running(tk);
     }
-    record(tk);
+    record(tk, NULL);
 }
 
 static void idle_check(tasks *t)
@@ -378,7 +377,6 @@ static void on_done(void *ctx, json_t *result, const char *status, const char *s
     }
     char *text = json_dumps(tk->obj, JSON_COMPACT);
     tk->obj_bytes = text ? strlen(text) : 0;
-    free(text);
     t->result_bytes += tk->obj_bytes;
     t->running--;
 
@@ -390,7 +388,8 @@ static void on_done(void *ctx, json_t *result, const char *status, const char *s
     } else {
         json_decref(result);
     }
-    record(tk);
+    record(tk, text);
+    free(text);
     notify_status(tk);
     /* Every watch is told once and detached (it may finish its request). */
     while (tk->watches) {
@@ -485,7 +484,7 @@ static task *task_new(tasks *t, mcp_call *call, const char *tool, const char *se
             uv_timer_start(&tk->timer, wait_passed, (uint64_t)(wait_s * 1000.0 + 0.5), 0);
         }
     }
-    record(tk);
+    record(tk, NULL);
     return tk;
 }
 
