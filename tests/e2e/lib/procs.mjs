@@ -215,8 +215,15 @@ export async function waitSleepCommand(sid, serverPid) {
   const isSleep = (p) => (procCmdline(p) ?? []).join(' ').includes('sleep 30');
   const r = await pollUntil(() => threadProcs(sid).some(isSleep), 20000, 25);
   assert.ok(r.ok, `session ${sid} runs "sleep 30": ${describePids(threadProcs(sid))}`);
-  const cmd = threadProcs(sid).find(isSleep);
-  const marker = (procEnviron(cmd) ?? []).find((e) => e.startsWith(`CODEXMCP_CALL_${serverPid}=`));
+  // Its environment reads empty for a moment while its shell execs sleep:
+  // read it until it is there (the same window), then require the marker.
+  let cmd;
+  const markerOf = (p) => (procEnviron(p) ?? []).find((e) => e.startsWith(`CODEXMCP_CALL_${serverPid}=`));
+  await pollUntil(() => {
+    cmd = threadProcs(sid).find(isSleep);
+    return cmd !== undefined && markerOf(cmd) !== undefined;
+  }, 2000, 25);
+  const marker = cmd === undefined ? undefined : markerOf(cmd);
   assert.ok(marker, `the command of session ${sid} carries a CODEXMCP_CALL_${serverPid}= marker: ${(procEnviron(cmd) ?? []).filter((e) => e.startsWith('CODEXMCP')).join(' ')}`);
   if (ENGINE === 'exec') {
     // Under exec the marker is the call's own: codex exec and its supervisor carry it too.
