@@ -62,6 +62,7 @@ struct as_turn {
     int ran_commands;    /* a commandExecution started: clean up after */
     int thread_loaded;   /* ours to release */
     int unavailable_now; /* the app-server could not be started for it */
+    unsigned closing;    /* resumes refused because the thread was still closing */
     char *error;         /* why it failed without turn/completed */
     asmap map;
     uv_timer_t step; /* a step that gets no answer: the app-server hangs */
@@ -260,6 +261,16 @@ static void start_thread(as_turn *t)
     request(t->as, R_THREAD, t, method, p);
 }
 
+/* The resume is asked again once the thread has closed (below). */
+static void resume_again(uv_timer_t *tm)
+{
+    as_turn *t = tm->data;
+    if (t->stop_asked)
+        finish(t);
+    else
+        start_thread(t);
+}
+
 static void start_turn(as_turn *t)
 {
     const codex_request *r = t->req;
@@ -421,6 +432,13 @@ static void on_answer(appserver *as, pending *p, json_t *result, json_t *error)
     case R_THREAD: {
         const char *id =
             json_string_value(json_object_get(json_object_get(result, "thread"), "id"));
+        /* The thread the previous call unloaded can still be closing a
+         * moment after its thread/closed; the app-server says to retry. */
+        if (error && emsg && strstr(emsg, "is closing; retry thread/resume") != NULL &&
+            ++t->closing <= APPSERVER_UNLOAD_MS / APPSERVER_CLOSING_RETRY_MS) {
+            uv_timer_start(&t->step, resume_again, APPSERVER_CLOSING_RETRY_MS, 0);
+            return;
+        }
         if (error || id == NULL) {
             turn_fail(t, thread_error(t, emsg ? emsg : "no thread id in the answer"));
             return;

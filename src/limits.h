@@ -210,6 +210,11 @@
 /* thread/unsubscribe to thread/closed (the thread unloaded, its lock gone)
  * took 2 ms here. */
 #define APPSERVER_UNLOAD_MS 5000u
+/* A resume sent just after the thread's last call can find it still
+ * closing ("retry thread/resume after the thread is closed", seen now and
+ * then with 0.169): it is asked again this often, for at most
+ * APPSERVER_UNLOAD_MS. */
+#define APPSERVER_CLOSING_RETRY_MS 20u
 /* The app-server sends its client's name upstream as the `originator`
  * header and User-Agent prefix; exec sends "codex_exec". Under this name
  * the model endpoint sees the same requests from both engines. */

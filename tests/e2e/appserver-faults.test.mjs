@@ -372,6 +372,19 @@ test('garbage: non-JSON lines, stray answers and unknown notifications are ignor
     assert.equal(f.spawns(), 1, 'one app-server for both');
   }));
 
+// A resume sent the moment the previous call returned can find the thread
+// still closing (seen once with the real 0.169 in CI): it is asked again,
+// not failed.
+test('closing: a resume that finds the thread still closing is retried and succeeds', T, () =>
+  withFake('ok', async ({ call, f }) => {
+    const first = await call({ PROMPT: 'one' });
+    assert.equal(first.success, true, JSON.stringify(first));
+    const again = await call({ PROMPT: 'two', SESSION_ID: first.SESSION_ID });
+    assert.equal(again.success, true, JSON.stringify(again));
+    assert.equal(again.agent_messages, 'app-server ok: two');
+    assert.equal(f.received('thread/resume').length, 4, 'three refused, the fourth loads it');
+  }, { env: { FAKE_APPSERVER_RESUME_CLOSING: '3' } }));
+
 // ---- 7. one turn per thread --------------------------------------------------------
 
 test('merge guard: two calls on one SESSION_ID at once never overlap on the thread', T, () =>
