@@ -23,8 +23,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps need-pkgs need-cmocka test test-unit test-e2e test-asan fuzz demo bench clean \
-        help format
+.PHONY: all deps need-pkgs need-cmocka test test-unit test-e2e test-asan test-valgrind lint fuzz \
+        soak demo bench clean help format
 
 all: $(BUILD)/codexmcp
 
@@ -36,7 +36,7 @@ deps:
 # The targets that install first. When one of them is asked for, the install step runs before
 # anything is compiled or linked: every compile and link waits for need-pkgs, which waits for deps.
 # Plain `make` never installs.
-INSTALL_FIRST := deps demo test test-unit test-e2e test-asan fuzz bench
+INSTALL_FIRST := deps demo test test-unit test-e2e test-asan test-valgrind lint fuzz soak bench
 ifneq ($(filter $(INSTALL_FIRST),$(MAKECMDGOALS)),)
 need-pkgs need-cmocka: | deps
 endif
@@ -103,27 +103,56 @@ test-asan: deps
 demo: deps all
 	node demo/demo.mjs
 
-## make fuzz: the libFuzzer targets, FUZZ_SECONDS each (default 60): fuzz_input (request lines
-## and codex lines), fuzz_budget (results into the budget), fuzz_appserver (app-server
-## notifications through the mapper and the reducer), fuzz_args (tool arguments into codex's argv)
+## make fuzz: each libFuzzer target (fuzz/fuzz_<target>.c, built with ASan and UBSan into
+## build-fuzz/) for FUZZ_SECONDS (default 60; CI runs 30): jsonrpc (client lines into the MCP
+## session), events (codex exec lines into the reducer and a result), appserver (app-server
+## notifications through the mapper), budget (results into the budget), args (tool arguments
+## into codex's argv), registry (stored rows into answers). Seeds: fuzz/corpus-<target>/; what
+## a run adds: build-fuzz/corpus-<target>/; its log: build-fuzz/fuzz_<target>.log
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := input budget appserver args
-fuzz: deps need-pkgs
+FUZZ_TARGETS := jsonrpc events appserver budget args registry
+# Each target's -max_len: long enough for every path of its parser (a line over the target's
+# line limit, a result over its budget), no longer, as a run slows down while its inputs grow.
+FUZZ_MAX_LEN_jsonrpc := 4096
+FUZZ_MAX_LEN_events := 16384
+FUZZ_MAX_LEN_appserver := 8192
+FUZZ_MAX_LEN_budget := 4096
+FUZZ_MAX_LEN_args := 4096
+FUZZ_MAX_LEN_registry := 16384
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_RUNS := $(FUZZ_TARGETS:%=fuzz-run-%)
+.PHONY: $(FUZZ_RUNS)
+
+fuzz: deps $(FUZZ_RUNS)
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard src/*.h) | need-pkgs
 	@mkdir -p build-fuzz
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	    corpus=fuzz/corpus; [ $$t = input ] || corpus=fuzz/corpus-$$t; \
-	    mkdir -p build-fuzz/corpus-$$t; \
-	    echo "clang … fuzz/fuzz_$$t.c -o build-fuzz/fuzz_$$t"; \
-	    clang $(WARN) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer,address,undefined \
-	        -fno-sanitize-recover=undefined $(PKG_CFLAGS) -iquote src fuzz/fuzz_$$t.c $(LIB_SRCS) \
-	        $(PKG_LIBS) -o build-fuzz/fuzz_$$t; \
-	    rc=0; build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 \
-	        -print_final_stats=1 -artifact_prefix=build-fuzz/$$t- build-fuzz/corpus-$$t $$corpus \
-	        >build-fuzz/fuzz_$$t.log 2>&1 || rc=$$?; \
-	    echo "fuzz_$$t:"; tail -n 4 build-fuzz/fuzz_$$t.log; \
-	    if [ $$rc -ne 0 ]; then grep -A30 -E 'ERROR|runtime error|timeout' build-fuzz/fuzz_$$t.log; \
-	        echo "fuzz: fuzz_$$t crashed (see build-fuzz/)"; exit $$rc; fi; \
-	done
+	@echo "clang … $< -o $@"
+	@clang $(WARN) -Wno-missing-prototypes $(FUZZ_FLAGS) $(PKG_CFLAGS) -iquote src $< $(LIB_SRCS) \
+	    $(PKG_LIBS) -o $@
+
+# One target's run; a crash stops `make fuzz` with the report (the input is build-fuzz/<target>-*).
+$(FUZZ_RUNS): fuzz-run-%: build-fuzz/fuzz_%
+	@mkdir -p build-fuzz/corpus-$*
+	@rc=0; build-fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -max_len=$(FUZZ_MAX_LEN_$*) -print_final_stats=1 -artifact_prefix=build-fuzz/$*- \
+	    build-fuzz/corpus-$* fuzz/corpus-$* >build-fuzz/fuzz_$*.log 2>&1 || rc=$$?; \
+	echo "fuzz_$*:"; tail -n 4 build-fuzz/fuzz_$*.log; \
+	if [ $$rc -ne 0 ]; then grep -A30 -E 'ERROR|runtime error|timeout' build-fuzz/fuzz_$*.log; \
+	    echo "fuzz: fuzz_$* crashed (see build-fuzz/)"; exit $$rc; fi
+
+## make test-valgrind: a subset of the end-to-end suite with the server under valgrind memcheck
+## (scripts/test-valgrind.sh says which files); any error or definitely-lost byte fails it
+test-valgrind: deps all
+	scripts/test-valgrind.sh
+
+## make lint: clang-tidy (.clang-tidy) and cppcheck (scripts/cppcheck.supp) over src/; any finding fails it
+lint: deps
+	scripts/lint.sh
+
+## make soak: a short soak through codexmcp (bench/soak.mjs; the long runs are in docs/testing.md)
+soak: deps all
+	scripts/soak-short.sh
 
 $(BUILD)/bench/reducer: bench/reducer.c $(LIB_OBJS) | need-pkgs
 	@mkdir -p $(BUILD)/bench

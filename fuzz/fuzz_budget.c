@@ -1,10 +1,12 @@
 /* libFuzzer target for the result budget (budget.c): builds a codex tool
  * result from the input and checks what budget_trim promises.
- *   bytes 0-3  the budget: 1,000 to 10,000, or with bit 6 of byte 4 to
- *              100,000
+ *   bytes 0-3  the budget: 1,000 to 3,000, or with bits 6 and 7 of byte 4
+ *              to 50,000 (the default budget is 48,000)
  *   byte 4     bit 0: no transcript; bits 1-3: each text is repeated up to
- *              2^n times (so short inputs go over the budget); bit 4: an
- *              error field; bit 5: warnings are JSON values, not text
+ *              2^n times (so short inputs go over the budget) while the
+ *              copies stay under twice the budget (at most 8,000
+ *              characters) in all; bit 4: an error field; bit 5: warnings
+ *              are JSON values, not text
  *   the rest, split at 0xFF bytes (never part of UTF-8): agent_messages;
  *   all_messages (one JSON array, or a line each: a JSON value, or an
  *   item.started/updated/completed event whose output is the line);
@@ -21,7 +23,13 @@
 
 #include "budget.h"
 
-#define TEXT_MAX (64u * 1024u) /* a repeated text stops growing here */
+/* What repeated texts may still take, in characters of JSON text: twice
+ * the budget is past it by far enough for every stage of the cut
+ * (budget.h), and the time of a cut grows with the size of the result.
+ * Past a budget of ROOM_BUDGET_MAX the input's own bytes must do the rest
+ * (an escaped control character is six characters). */
+#define ROOM_BUDGET_MAX 4000u
+static size_t room;
 
 static size_t units(const char *s, size_t n)
 {
@@ -87,30 +95,44 @@ static void check_utf8(const json_t *v)
         json_array_foreach(v, i, x) check_utf8(x);
 }
 
-/* The text (n bytes) made valid UTF-8 and repeated `times` times, up to
- * TEXT_MAX bytes, as a JSON string. */
+/* Characters of JSON text that s (n bytes of UTF-8) takes, escapes
+ * included. */
+static size_t json_chars(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)s[i];
+        c += b == '"' || b == '\\' ? 2 : b < 0x20 ? 6 : (b & 0xC0) != 0x80;
+    }
+    return c;
+}
+
+/* The text (n bytes) made valid UTF-8 and repeated up to `times` times,
+ * as long as there is room, as a JSON string. */
 static json_t *text(const uint8_t *s, size_t n, size_t times)
 {
-    size_t cap = n * times < TEXT_MAX ? n * times : TEXT_MAX;
-    char *out = malloc(cap + n + 1);
+    char *one = malloc(n + 1);
     size_t len = 0;
     for (size_t i = 0, k; i < n; i += k) {
         k = utf8_seq(s + i, n - i);
         if (k == 0) {
-            out[len++] = '?';
+            one[len++] = '?';
             k = 1;
         } else {
-            memcpy(out + len, s + i, k);
+            memcpy(one + len, s + i, k);
             len += k;
         }
     }
-    size_t one = len;
-    while (one > 0 && len + one <= cap) {
-        memcpy(out + len, out, one);
-        len += one;
-    }
-    json_t *v = json_stringn(out, len);
+    size_t cost = json_chars(one, len), copies = 1;
+    while (copies < times && (copies + 1) * cost <= room)
+        copies++;
+    room -= copies * cost < room ? copies * cost : room;
+    char *out = malloc(len * copies + 1);
+    for (size_t i = 0; i < copies; i++)
+        memcpy(out + i * len, one, len);
+    json_t *v = json_stringn(out, len * copies);
     free(out);
+    free(one);
     if (v == NULL)
         abort();
     return v;
@@ -175,7 +197,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t b = (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 |
                  (uint32_t)data[3] << 24;
     unsigned flags = data[4];
-    size_t max = 1000 + b % (flags & 64 ? 99001 : 9001);
+    size_t max = 1000 + b % ((flags & 192) == 192 ? 49001 : 2001);
+    room = 2 * (max < ROOM_BUDGET_MAX ? max : ROOM_BUDGET_MAX);
     const char *transcript = flags & 1 ? NULL : "/tmp/codexmcp/transcripts/t \"1\".jsonl";
     size_t times = (size_t)1 << ((flags >> 1) & 7);
     data += 5;

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 # libclang-rt-dev: the ASan, UBSan and libFuzzer runtimes (only "recommended" by clang).
-for pkg in gcc clang libclang-rt-dev make pkg-config libuv1-dev libjansson-dev libsqlite3-dev sqlite3 libcmocka-dev procps git; do
+# valgrind, clang-tidy, cppcheck: make test-valgrind and make lint.
+for pkg in gcc clang libclang-rt-dev make pkg-config libuv1-dev libjansson-dev libsqlite3-dev sqlite3 libcmocka-dev procps git \
+           valgrind clang-tidy cppcheck; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
         need_pkgs+=("$pkg")
 done

@@ -73,7 +73,7 @@ static json_t *item_id(asmap *m, json_t *item)
     if (known)
         return json_incref(known);
     char name[32];
-    snprintf(name, sizeof(name), "item_%zu", m->next++);
+    (void)snprintf(name, sizeof(name), "item_%zu", m->next++);
     json_t *v = json_string(name);
     if (id)
         json_object_set(m->ids, id, v);

@@ -146,6 +146,7 @@ static json_t *cut_text(const cutter *c, const char *s, size_t n, size_t keep, u
     size_t mlen = strlen(mark);
     char *out = xmalloc(i + mlen + (n - j) + 1);
     memcpy(out, s, i);
+    /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): json_stringn takes its length */
     memcpy(out + i, mark, mlen);
     memcpy(out + i + mlen, s + j, n - j);
     json_t *v = json_stringn(out, i + mlen + (n - j));
@@ -156,6 +157,7 @@ static json_t *cut_text(const cutter *c, const char *s, size_t n, size_t keep, u
 
 /* v, or a copy of it in which every string over `keep` characters (plus
  * a mark) is cut to `keep` (new reference). */
+/* NOLINTNEXTLINE(misc-no-recursion): as deep as v, which jansson's parser caps at 2048 levels */
 static json_t *capped(cutter *c, json_t *v, size_t keep)
 {
     if (json_is_string(v)) {
@@ -408,15 +410,15 @@ json_t *budget_cap_strings(json_t *v, size_t keep, const char *transcript, size_
     return out;
 }
 
-int budget_trim(json_t *result, size_t max, const char *transcript, budget_report *report)
+int budget_trim(json_t *result, size_t max_chars, const char *transcript, budget_report *report)
 {
     budget_report r;
     memset(&r, 0, sizeof(r));
     r.before = r.after = budget_chars(result);
-    if (r.before <= max || !json_is_object(result)) {
+    if (r.before <= max_chars || !json_is_object(result)) {
         if (report)
             *report = r;
-        return r.before <= max ? 0 : -1;
+        return r.before <= max_chars ? 0 : -1;
     }
     cutter c;
     memset(&c, 0, sizeof(c));
@@ -426,19 +428,20 @@ int budget_trim(json_t *result, size_t max, const char *transcript, budget_repor
     c.mark_units = json_units(probe, strlen(probe));
     free(probe);
 
-    char *note = xasprintf(
-        "cut from %zu characters to the result budget of %zu "
-        "(max_result_chars); cuts are marked [codexmcp: ...] or codexmcp.cut; %s",
-        r.before, max, path ? "the transcript has everything" : "no transcript keeps what was cut");
+    char *note =
+        xasprintf("cut from %zu characters to the result budget of %zu "
+                  "(max_result_chars); cuts are marked [codexmcp: ...] or codexmcp.cut; %s",
+                  r.before, max_chars,
+                  path ? "the transcript has everything" : "no transcript keeps what was cut");
     json_object_set_new(result, "trimmed", json_string(note));
     free(note);
 
-    size_t total = trim_trace(result, max, &c, &r);
-    total = trim_warnings(result, max, &c, &r, total);
-    total = trim_texts(result, max, &c, &r, total);
+    size_t total = trim_trace(result, max_chars, &c, &r);
+    total = trim_warnings(result, max_chars, &c, &r, total);
+    total = trim_texts(result, max_chars, &c, &r, total);
     r.after = total;
     free(path);
     if (report)
         *report = r;
-    return total <= max ? 0 : -1;
+    return total <= max_chars ? 0 : -1;
 }

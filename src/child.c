@@ -17,13 +17,11 @@
 #include "supervisor.h"
 #include "util.h"
 
-extern char **environ;
-
 /* Time to wait for the pipes to reach EOF once the process is gone: a
  * grandchild that left the group may hold them open. */
 #define DRAIN_AFTER_EXIT_MS 2000u
 
-typedef struct {
+typedef struct proc_ref {
     int pid;
     unsigned long long start; /* tells a process from a later one with its pid */
 } proc_ref;
@@ -281,8 +279,22 @@ static void write_cb(uv_write_t *req, int status)
 static const char *self_exe(void)
 {
 #ifdef __linux__
-    /* Works even after the binary was replaced on disk (an upgrade). */
-    return "/proc/self/exe";
+    /* /proc/self/exe works even after the binary was replaced on disk (an
+     * upgrade). Under valgrind, though, it is valgrind's tool, which refuses
+     * to run alone; valgrind answers readlink with this program's path, so
+     * the link then names another file than the kernel finds: run that. */
+    static char path[PATH_MAX];
+    static int checked;
+    if (!checked) {
+        checked = 1;
+        struct stat self, named;
+        ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+        path[n > 0 ? n : 0] = '\0';
+        if (n <= 0 || stat("/proc/self/exe", &self) != 0 || stat(path, &named) != 0 ||
+            (self.st_dev == named.st_dev && self.st_ino == named.st_ino))
+            path[0] = '\0';
+    }
+    return path[0] ? path : "/proc/self/exe";
 #else
     static char path[PATH_MAX];
     if (path[0] == '\0') {
@@ -326,8 +338,8 @@ int child_spawn(uv_loop_t *loop, char *const *argv, const child_options *o,
     char ppid[32], grace[32];
     size_t k = 0;
     if (self) {
-        snprintf(ppid, sizeof(ppid), "%ld", (long)getpid());
-        snprintf(grace, sizeof(grace), "%u", grace_ms);
+        (void)snprintf(ppid, sizeof(ppid), "%ld", (long)getpid());
+        (void)snprintf(grace, sizeof(grace), "%u", grace_ms);
         full[k++] = (char *)self;
         full[k++] = (char *)CHILD_EXEC_FLAG;
         full[k++] = ppid;
@@ -356,7 +368,7 @@ int child_spawn(uv_loop_t *loop, char *const *argv, const child_options *o,
      * starts (see sweep). The name carries our pid, so a codexmcp run by a
      * codex keeps the marker of its own parent's call. */
     static unsigned long seq;
-    snprintf(c->marker, sizeof(c->marker), "CODEXMCP_CALL_%ld=%lu", (long)getpid(), ++seq);
+    (void)snprintf(c->marker, sizeof(c->marker), "CODEXMCP_CALL_%ld=%lu", (long)getpid(), ++seq);
     size_t nenv = 0, nset = 0;
     while (environ[nenv])
         nenv++;
@@ -488,11 +500,13 @@ void child_terminate(child *c, unsigned grace_ms)
     /* The supervisor SIGKILLs its subtree after its own grace period (the
      * one it was started with); this one is the backstop. */
     grace_ms = (grace_ms > c->grace_ms ? grace_ms : c->grace_ms) + SUPERVISOR_BACKSTOP_MS;
-#endif
-    if (grace_ms == 0)
+#else
+    if (grace_ms == 0) {
         kill_group(c, SIGKILL);
-    else
-        uv_timer_start(&c->timer, grace_expired, grace_ms, 0);
+        return;
+    }
+#endif
+    uv_timer_start(&c->timer, grace_expired, grace_ms, 0);
 }
 
 void child_kill(child *c)
@@ -554,11 +568,13 @@ void child_pause_output(child *c, int paused)
 
 int child_exec_main(int argc, char **argv)
 {
-    if (argc < 5) {
+    unsigned long long parent = 0, grace_ms = 0;
+    if (argc < 5 || parse_uint(argv[2], INT_MAX, &parent) != 0 ||
+        parse_uint(argv[3], UINT_MAX, &grace_ms) != 0) {
         fprintf(stderr, "codexmcp: %s is for internal use\n", CHILD_EXEC_FLAG);
         return 2;
     }
-    return supervisor_main(atoi(argv[2]), (unsigned)strtoul(argv[3], NULL, 10), &argv[4]);
+    return supervisor_main((int)parent, (unsigned)grace_ms, &argv[4]);
 }
 
 /* The path as found, made absolute but not resolved through symlinks: a

@@ -447,7 +447,8 @@ int codex_request_parse(json_t *args, codex_request *req, char **error)
                                       i, given));
                 goto bad;
             }
-            req->images[req->nimages++] = xstrdup(pass);
+            /* `--image -x.png` is an option to codex: "./" keeps it a value */
+            req->images[req->nimages++] = pass[0] == '-' ? xasprintf("./%s", pass) : xstrdup(pass);
             free(path);
         }
     }
@@ -600,6 +601,12 @@ char **codex_argv_build(const codex_request *req, const char *codex_path)
         argv[n++] = xstrdup("--config");
         argv[n++] = xasprintf("model_reasoning_effort=\"%s\"", req->reasoning_effort);
     }
+    /* As the app-server is told: else a config or profile asking for
+     * approvals lets a reviewer model run commands outside the sandbox. */
+    if (!req->yolo) {
+        argv[n++] = xstrdup("--config");
+        argv[n++] = xstrdup("approval_policy=\"never\"");
+    }
     if (req->review) {
         /* `=` keeps a value that starts with '-' a value. */
         argv[n++] = xstrdup("review");
@@ -653,6 +660,7 @@ json_t *codex_result_wrap(json_t *obj, int is_error, int structured)
     json_t *result = json_pack("{s:[{s:s, s:s}]}", "content", "type", "text", "text", text);
     free(text);
     if (structured)
+        /* NOLINTNEXTLINE(readability-suspicious-call-argument): obj is the value */
         json_object_set(result, "structuredContent", obj);
     if (is_error)
         json_object_set_new(result, "isError", json_true());

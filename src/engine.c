@@ -94,7 +94,7 @@ static int start_exec(engine_turn *t, json_t **argv, char **error)
     int rc = exec_turn_start(t->e->loop, t->req, &t->cmd, t->e->cfg.kill_grace_ms, &turn_cb, t,
                              &t->x, argv, error);
     if (rc == 0)
-        snprintf(t->desc, sizeof(t->desc), "pid %d", exec_turn_pid(t->x));
+        (void)snprintf(t->desc, sizeof(t->desc), "pid %d", exec_turn_pid(t->x));
     return rc;
 }
 
@@ -175,7 +175,7 @@ int engine_start(engine *e, const codex_request *req, const char *codex_path,
     } else {
         appserver_turn_start(e->as, req, codex_path, e->cfg.native, &turn_cb, t_unavailable, t,
                              &t->a, &argv, &native);
-        snprintf(t->desc, sizeof(t->desc), "app-server");
+        (void)snprintf(t->desc, sizeof(t->desc), "app-server");
     }
     *launch = json_pack("{s:s, s:o}", "engine", use_exec ? "exec" : "appserver", "argv", argv);
     if (native)

@@ -154,7 +154,7 @@ static int request(appserver *as, req_kind kind, as_turn *t, const char *method,
 }
 
 /* Forgets the requests of a turn that ended: their answers are ignored. */
-static void forget_turn(appserver *as, as_turn *t)
+static void forget_turn(appserver *as, const as_turn *t)
 {
     for (pending *p = as->pending; p; p = p->next)
         if (p->turn == t)
@@ -666,7 +666,9 @@ static void proc_line(void *ctx, const char *line, size_t len, int overflow)
         return;
     }
     json_error_t jerr;
-    json_t *msg = json_loadb(line, len, 0, &jerr);
+    /* A NUL in a prompt, a reply or a command's output comes as \u0000:
+     * refused, the line would be lost, and with turn/completed the turn. */
+    json_t *msg = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
     if (!json_is_object(msg)) {
         log_msg(LOG_DEBUG, "app-server printed a line that is not a JSON object");
         json_decref(msg);

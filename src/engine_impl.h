@@ -14,7 +14,7 @@ typedef struct exec_turn exec_turn;
 /* *argv (a new array) is the command line, for the transcript. */
 int exec_turn_start(uv_loop_t *loop, const codex_request *req, const codex_cmd *cmd,
                     unsigned grace_ms, const engine_callbacks *cb, void *ctx, exec_turn **out,
-                    json_t **argv, char **error);
+                    json_t **argv_json, char **error);
 void exec_turn_stop(exec_turn *t, unsigned grace_ms);
 void exec_turn_pause(exec_turn *t, int paused);
 void exec_turn_kill(exec_turn *t);

@@ -110,13 +110,13 @@ void events_overlong(events_state *st, size_t len, size_t max)
     events_warn(st, "skipped a codex output line of %zu bytes (over the %zu byte limit)", len, max);
 }
 
-int events_is_reconnect(const char *m)
+int events_is_reconnect(const char *message)
 {
     static const char prefix[] = "Reconnecting... ";
     size_t plen = sizeof(prefix) - 1;
-    if (strncmp(m, prefix, plen) != 0)
+    if (strncmp(message, prefix, plen) != 0)
         return 0;
-    const char *p = m + plen;
+    const char *p = message + plen;
     if (strncmp(p, "waiting for network", 19) == 0)
         return 1;
     /* N/M, then the end or a space ("Reconnecting... 2/5 (cause)"). */
@@ -164,7 +164,7 @@ static char *command_text(const char *cmd)
 static char *describe_file_change(json_t *item)
 {
     buf_t b;
-    buf_init(&b, PROGRESS_MESSAGE_MAX * 4);
+    buf_init(&b, (size_t)PROGRESS_MESSAGE_MAX * 4);
     buf_append(&b, "file change:", 12);
     json_t *changes = json_object_get(item, "changes");
     size_t i;
@@ -213,7 +213,7 @@ static void keep_message(events_state *st, json_t *text)
 {
     if (kept_add(&st->messages, bounded_message(st, text), json_string_length(text)))
         events_warn(st,
-                    "agent messages past the first %u bytes are not kept, only the last one; "
+                    "agent messages past the first %zu bytes are not kept, only the last one; "
                     "the cut is marked in agent_messages",
                     AGENT_MESSAGES_KEEP_BYTES);
 }
@@ -269,7 +269,7 @@ static void keep_event(events_state *st, json_t *ev, const char *line, size_t le
     }
     if (kept_add(&st->all, v, cost))
         events_warn(st,
-                    "all_messages keeps the events of the first %u bytes of codex output "
+                    "all_messages keeps the events of the first %zu bytes of codex output "
                     "and the last event; the cut is marked",
                     ALL_MESSAGES_KEEP_BYTES);
 }
@@ -321,9 +321,10 @@ static char *reduce_item(events_state *st, const char *phase, json_t *item)
         return completed ? describe_file_change(item) : NULL;
     if (strcmp(type, "mcp_tool_call") == 0) {
         const char *server = str_field(item, "server"), *tool = str_field(item, "tool");
-        return started || completed ? xasprintf("%s tool %s.%s", started ? "calling" : "called",
-                                                server ? server : "?", tool ? tool : "?")
-                                    : NULL;
+        if (!started && !completed)
+            return NULL;
+        return xasprintf("%s tool %s.%s", started ? "calling" : "called", server ? server : "?",
+                         tool ? tool : "?");
     }
     if (strcmp(type, "web_search") == 0) {
         const char *q = str_field(item, "query");
@@ -413,7 +414,7 @@ char *events_joined_messages(const events_state *st, size_t *len)
     if (st->messages.dropped > 0) {
         char *w = where(st);
         char *cut = xasprintf("%s[codexmcp: %zu agent messages (%zu bytes) not kept here: over "
-                              "the limit of %u bytes%s]",
+                              "the limit of %zu bytes%s]",
                               b.len ? "\n\n" : "", st->messages.dropped, st->messages.dropped_bytes,
                               AGENT_MESSAGES_KEEP_BYTES, w);
         free(w);

@@ -347,6 +347,9 @@ static void on_turn_end(void *ctx, const engine_end *end)
     uv_timer_stop(&jb->deadline);
     uv_timer_stop(&jb->idle);
     uv_timer_stop(&jb->post_turn);
+    /* An incomplete transcript (a full disk, a file size limit) may lack
+     * what the result cuts: the result does not send the client to it. */
+    const char *whole_transcript = jb->transcript_path;
     if (jb->tr) {
         char *err = transcript_close(jb->tr, status, sig, tail, tail_len);
         jb->tr = NULL;
@@ -354,6 +357,8 @@ static void on_turn_end(void *ctx, const engine_end *end)
             log_msg(LOG_WARNING, "%s", err);
             events_warn(&jb->ev, "%s", err);
             free(err);
+            whole_transcript = NULL;
+            events_set_transcript(&jb->ev, NULL);
         }
     }
     /* A resume that failed before thread.started still belongs to the
@@ -386,7 +391,7 @@ static void on_turn_end(void *ctx, const engine_end *end)
     if (jb->cancelled) {
         result = codex_result_error("cancelled", jb->ev.thread_id, jb->structured);
     } else {
-        codex_result_opts o = {jb->req.return_all_messages, jb->structured, jb->transcript_path,
+        codex_result_opts o = {jb->req.return_all_messages, jb->structured, whole_transcript,
                                jb->max_chars};
         result = codex_result_build(&jb->ev, err, &o);
     }

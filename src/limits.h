@@ -4,10 +4,15 @@
 #ifndef CODEXMCP_LIMITS_H
 #define CODEXMCP_LIMITS_H
 
+/* Byte counts are size_t, the type they are compared with and added to:
+ * their products are computed in it, never in an unsigned int that could
+ * wrap. */
+#include <stddef.h>
+
 /* Largest JSON-RPC line accepted from the client (--max-line-bytes).
  * A 300 kB prompt with a few base64 images fits many times over; anything
  * larger is almost certainly a broken client, and memory must stay bounded. */
-#define MAX_LINE_BYTES_DEFAULT (64u * 1024u * 1024u)
+#define MAX_LINE_BYTES_DEFAULT ((size_t)64 * 1024 * 1024)
 
 /* Nesting depth of a request is bounded by jansson's parser (2048 levels,
  * JSON_PARSER_MAX_DEPTH): deeper input is a parse error (-32700), never a
@@ -16,11 +21,11 @@
 /* Largest line read from a codex child's stdout. Events carry command
  * output (aggregated_output) that can be large, but a line over this is
  * dropped with a warning instead of growing the buffer without end. */
-#define CODEX_LINE_MAX_BYTES (8u * 1024u * 1024u)
+#define CODEX_LINE_MAX_BYTES ((size_t)8 * 1024 * 1024)
 
 /* Bytes of a child's stderr kept for error messages: enough for a Rust
  * panic with backtrace, small enough to put in a tool result. */
-#define STDERR_TAIL_BYTES (64u * 1024u)
+#define STDERR_TAIL_BYTES ((size_t)64 * 1024)
 
 /* Bytes of messages queued for a client that does not read its stdout.
  * Above OUT_QUEUE_HIGH_BYTES the client is "behind": codexmcp stops reading
@@ -31,15 +36,15 @@
  * replies to requests the client keeps sending while it reads nothing, and
  * the results of calls already running; past OUT_QUEUE_STOP_BYTES reading
  * requests stops too. Below OUT_QUEUE_LOW_BYTES everything resumes. */
-#define OUT_QUEUE_HIGH_BYTES (4u * 1024u * 1024u)
-#define OUT_QUEUE_STOP_BYTES (16u * 1024u * 1024u)
-#define OUT_QUEUE_LOW_BYTES (1u * 1024u * 1024u)
+#define OUT_QUEUE_HIGH_BYTES ((size_t)4 * 1024 * 1024)
+#define OUT_QUEUE_STOP_BYTES ((size_t)16 * 1024 * 1024)
+#define OUT_QUEUE_LOW_BYTES ((size_t)1 * 1024 * 1024)
 
 /* Calls waiting for a free slot (--max-parallel), and the prompt bytes they
  * hold. A client that queues more gets an error result at once: memory
  * stays bounded however many calls it sends. */
 #define JOBS_QUEUE_MAX 4096u
-#define JOBS_QUEUE_MAX_BYTES (256u * 1024u * 1024u)
+#define JOBS_QUEUE_MAX_BYTES ((size_t)256 * 1024 * 1024)
 
 /* Queue positions ("queued: N ahead") a waiting call is sent: one on
  * entry, then one each time its position falls past another quarter of
@@ -57,15 +62,15 @@
  * event), with a marker object between. Both are some 40 times what
  * a client passes to its model (Claude Code: 25,000 tokens, about 100 kB),
  * and keep a whole result, serialized, within the memory bound. */
-#define AGENT_MESSAGES_KEEP_BYTES (1u * 1024u * 1024u)
-#define ALL_MESSAGES_KEEP_BYTES (1u * 1024u * 1024u)
+#define AGENT_MESSAGES_KEEP_BYTES ((size_t)1 * 1024 * 1024)
+#define ALL_MESSAGES_KEEP_BYTES ((size_t)1 * 1024 * 1024)
 
 /* An event bigger than EVENT_WHOLE_MAX_BYTES (a command's whole output) is
  * kept with each of its strings cut to EVENT_STRING_KEEP_BYTES, head and
  * tail, marked: the result shows both ends of the output instead of
  * nothing, and more events fit the bound. The transcript has it whole. */
 #define EVENT_WHOLE_MAX_BYTES (ALL_MESSAGES_KEEP_BYTES / 4u)
-#define EVENT_STRING_KEEP_BYTES (64u * 1024u)
+#define EVENT_STRING_KEEP_BYTES ((size_t)64 * 1024)
 
 /* What one parsed JSON value costs in memory beyond its text (a jansson
  * value, its allocation, an object slot): events are counted against
@@ -112,6 +117,19 @@
  * tried again at most every STORE_RETRY_MS. */
 #define STORE_QUEUE_MAX 1024u
 #define STORE_RETRY_MS 5000
+/* Operations run per trip to the worker thread, one after the other. A trip
+ * costs two hand-offs between threads, milliseconds each on a loaded
+ * machine: at one operation a trip the registry recorded about 100 a
+ * second there, while 16 parallel calls of a fast codex ended 120 a second
+ * and needed three each (bench/soak.mjs); the turn ends waiting grew with
+ * every call. A batch this long runs in tens of ms, which is what a read
+ * that arrives meanwhile waits. */
+#define STORE_BATCH_MAX 64u
+/* SQLite's page cache for the registry (its default is 2,000 KiB a
+ * connection, most of an idle codexmcp's RSS, filled as the file grows past
+ * it). Writes append a few rows and reads are indexed: the kernel's page
+ * cache holds the rest of the file. */
+#define STORE_CACHE_KIB 256
 /* A write that finds the registry locked past STORE_BUSY_TIMEOUT_MS (a
  * long transaction of another process) is tried again STORE_BACKOFF_MS
  * later, reads going first meanwhile, for up to STORE_GIVE_UP_MS; then it
@@ -138,7 +156,7 @@
 #define PATH_SHOWN_MAX 1024u
 
 /* Size of each read from stdin when it is a regular file. */
-#define FILE_READ_CHUNK (64u * 1024u)
+#define FILE_READ_CHUNK ((size_t)64 * 1024)
 
 /* Tools per tools/list page. The server has few tools; pagination exists
  * so that clients following nextCursor keep working if that changes. */
@@ -182,7 +200,7 @@
 
 /* package.json files read to recognize the npm launcher (launcher.c): the
  * real one is about 1 KiB. */
-#define LAUNCHER_PACKAGE_JSON_MAX (1024 * 1024)
+#define LAUNCHER_PACKAGE_JSON_MAX (1024L * 1024L) /* compared with an off_t */
 
 /* The app-server engine (engine_appserver.c). Spawn to the initialize
  * answer took 82 ms here; a cold start from a slow disk takes seconds. */
@@ -200,7 +218,7 @@
 /* Bytes written to the app-server's stdin that it has not read: past this
  * it is not reading, and it is restarted. Each turn writes its prompt
  * (at most 1 MiB, codex's own cap) and a few small requests. */
-#define APPSERVER_WRITE_QUEUE_MAX (64u * 1024u * 1024u)
+#define APPSERVER_WRITE_QUEUE_MAX ((size_t)64 * 1024 * 1024)
 /* After its stdin is closed at shutdown it exited in 20-330 ms; SIGTERM
  * after this. */
 #define APPSERVER_EXIT_MS 3000u
@@ -244,7 +262,7 @@
  * Finished results are cut to their call's budget (at most
  * BUDGET_MAX_CHARS); their bytes are bounded too. */
 #define TASKS_MAX 10000u
-#define TASK_RESULTS_MAX_BYTES (64u * 1024u * 1024u)
+#define TASK_RESULTS_MAX_BYTES ((size_t)64 * 1024 * 1024)
 /* A call whose wait_s has passed waits this much longer for codex to
  * name its session (it does so at once, real codex within a second), so
  * that its "running" answer carries the SESSION_ID. */

@@ -96,19 +96,6 @@ static const char usage_text[] =
     "  -h, --help             show this help and exit\n"
     "  -V, --version          show the version and exit\n";
 
-static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
-{
-    if (s == NULL || *s == '\0' || *s == '-')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_seconds(const char *s, double *out)
 {
     if (s == NULL || *s == '\0')
@@ -268,7 +255,8 @@ static char *absolute_path(const char *path)
                                                                     : xasprintf("%s/%s", cwd, path);
     char *out = xmalloc(strlen(full) + 2);
     size_t n = 0;
-    for (char *part = strtok(full, "/"); part; part = strtok(NULL, "/")) {
+    char *save = NULL;
+    for (char *part = strtok_r(full, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
         if (strcmp(part, ".") == 0)
             continue;
         if (strcmp(part, "..") == 0) {
@@ -419,7 +407,8 @@ int main(int argc, char **argv)
     u = 0;
     if (env_uint("CODEXMCP_MAX_PARALLEL", 1024, &u) != 0)
         return 2;
-    if (getenv("CODEXMCP_MAX_PARALLEL") && *getenv("CODEXMCP_MAX_PARALLEL")) {
+    const char *max_parallel = getenv("CODEXMCP_MAX_PARALLEL");
+    if (max_parallel && *max_parallel) {
         if (u == 0) {
             fprintf(stderr, "codexmcp: invalid CODEXMCP_MAX_PARALLEL='0': expected 1 to 1024\n");
             return 2;
@@ -597,8 +586,11 @@ int main(int argc, char **argv)
         state_dir = abs;
     }
 
-    /* A client that goes away must give EPIPE, not kill us mid-cleanup. */
-    signal(SIGPIPE, SIG_IGN);
+    /* A client that goes away must give EPIPE, not kill us mid-cleanup;
+     * a transcript over the file size limit (ulimit -f) EFBIG, a warning.
+     * Children start with the default actions (uv_spawn resets them). */
+    (void)signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGXFSZ, SIG_IGN);
 
     app a;
     memset(&a, 0, sizeof(a));

@@ -93,7 +93,7 @@ static int inside(const char *dir, const char *root)
 static char *roots_listed(const policy *p)
 {
     buf_t b;
-    buf_init(&b, PATH_SHOWN_MAX * 8);
+    buf_init(&b, (size_t)PATH_SHOWN_MAX * 8);
     for (size_t i = 0; i < p->nroots; i++) {
         if (i)
             buf_append(&b, ", ", 2);

@@ -1,6 +1,7 @@
 /* The process table from /proc (Linux). */
 #include "proctree.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,16 +17,17 @@
 int proctree_read(int pid, proc_info *out)
 {
     char path[64], stat[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    (void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return -1;
     size_t len = fread(stat, 1, sizeof(stat) - 1, f);
-    fclose(f);
+    (void)fclose(f); /* read only: nothing is lost */
     stat[len] = '\0';
     char *rp = strrchr(stat, ')'); /* the command name may hold anything */
     char state;
     /* fields 3 to 5, then 6 to 21 skipped, then 22: starttime */
+    /* NOLINTNEXTLINE(cert-err34-c): the kernel writes these numbers, in range */
     if (rp == NULL || sscanf(rp + 1,
                              " %c %d %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
                              "%*s %*s %llu",
@@ -43,16 +45,14 @@ size_t proctree_list(proc_info **out)
     int self = (int)getpid();
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] < '1' || de->d_name[0] > '9')
-            continue;
-        int pid = atoi(de->d_name);
-        if (pid == self)
-            continue;
+        unsigned long long pid;
+        if (parse_uint(de->d_name, INT_MAX, &pid) != 0 || pid == 0 || (int)pid == self)
+            continue; /* not a process, or this one */
         if (n == cap) {
             cap *= 2;
             list = xrealloc(list, cap * sizeof(*list));
         }
-        if (proctree_read(pid, &list[n]) == 0)
+        if (proctree_read((int)pid, &list[n]) == 0)
             n++;
     }
     if (d)
@@ -80,7 +80,7 @@ size_t proctree_descendants(const proc_info *list, size_t n, int root, size_t **
 int proctree_environ_has(int pid, const char *entry)
 {
     char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+    (void)snprintf(path, sizeof(path), "/proc/%d/environ", pid);
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return 0;                    /* gone, or another user's */
@@ -109,7 +109,7 @@ int proctree_environ_has(int pid, const char *entry)
             have = 0; /* one entry longer than the window: not ours */
         memmove(buf, p, have);
     }
-    fclose(f);
+    (void)fclose(f);
     return found;
 }
 

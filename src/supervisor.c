@@ -48,12 +48,12 @@ static int exit_like(int status)
     int sig = WTERMSIG(status);
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
-    signal(sig, SIG_DFL);
+    (void)signal(sig, SIG_DFL);
     sigset_t one;
     sigemptyset(&one);
     sigaddset(&one, sig);
     sigprocmask(SIG_UNBLOCK, &one, NULL);
-    raise(sig);
+    (void)raise(sig);
     return 128 + sig;
 }
 

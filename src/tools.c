@@ -27,6 +27,7 @@ void tools_free(tool_registry *reg)
 
 void tools_add(tool_registry *reg, const tool_def *tool)
 {
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, as meant */
     reg->tools = xrealloc(reg->tools, (reg->count + 1) * sizeof(*reg->tools));
     reg->tools[reg->count++] = tool;
 }
@@ -90,7 +91,7 @@ json_t *tools_list_page(const tool_registry *reg, const char *cursor, int tasks)
     json_t *result = json_pack("{s:o}", "tools", list);
     if (end < reg->count) {
         char next[64];
-        snprintf(next, sizeof(next), CURSOR_PREFIX "%zu", end);
+        (void)snprintf(next, sizeof(next), CURSOR_PREFIX "%zu", end);
         json_object_set_new(result, "nextCursor", json_string(next));
     }
     return result;

@@ -55,7 +55,7 @@ static void iso_time(char *out, size_t n, time_t when)
 {
     struct tm tm;
     gmtime_r(&when, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    (void)strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 transcript *transcript_open(const char *state_dir, json_t *header, char **error)
@@ -64,8 +64,8 @@ transcript *transcript_open(const char *state_dir, json_t *header, char **error)
     struct tm tm;
     gmtime_r(&now, &tm);
     char day[16], hms[16], when[32];
-    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-    strftime(hms, sizeof(hms), "%H%M%S", &tm);
+    (void)strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    (void)strftime(hms, sizeof(hms), "%H%M%S", &tm);
     iso_time(when, sizeof(when), now);
     char *dir = xasprintf("%s/transcripts/%s", state_dir, day);
     if (mkdir_private(dir) != 0) {

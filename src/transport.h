@@ -17,7 +17,8 @@ typedef struct {
     void (*on_oversized)(void *ctx, size_t len, size_t max);
     /* stdin reached its end or failed: the client is done sending. */
     void (*on_eof)(void *ctx);
-    /* stdout failed (EPIPE: the client is gone); later sends are dropped. */
+    /* stdout failed (EPIPE: the client is gone), or the client closed its
+     * end of it (watched: known without a write); later sends are dropped. */
     void (*on_write_error)(void *ctx, int err);
     /* The client fell behind on its replies (behind = 1: more than
      * OUT_QUEUE_HIGH_BYTES queued) or caught up again (behind = 0: below

@@ -61,7 +61,7 @@ char *xvasprintf(const char *fmt, va_list ap)
     if (n < 0)
         return xstrdup("");
     char *p = xmalloc((size_t)n + 1);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    (void)vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;
 }
 
@@ -213,6 +213,7 @@ char *one_line(const char *s, size_t max)
     const unsigned char *p = (const unsigned char *)clean;
     size_t i = 0, n = strlen(clean);
     while (i < n) {
+        /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): i < strlen */
         if (p[i] == ' ' || p[i] == '\n' || p[i] == '\t' || p[i] == '\r') {
             space = b.len > 0;
             i++;
@@ -271,6 +272,19 @@ int mkdir_private(const char *path)
     return rc;
 }
 
+int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    if (s == NULL || *s == '\0' || *s == '-')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int uuid_shaped(const char *id)
 {
     static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
@@ -302,9 +316,17 @@ int64_t now_unix_ms(void)
 
 void iso_time_ms(int64_t ms, char out[ISO_TIME_LEN])
 {
-    time_t secs = (time_t)(ms / 1000);
+    /* Rounded down: before 1970 too, the milliseconds come after their
+     * second ("1969-12-31T23:59:59.999Z" for -1). */
+    int64_t milli = ms % 1000;
+    time_t secs = (time_t)(ms / 1000 - (milli < 0));
+    milli += milli < 0 ? 1000 : 0;
+    /* Any int64_t of ms is a year within int (±292 million): gmtime_r
+     * cannot fail. Four digits at least, and a sign before year 0. */
     struct tm tm;
     gmtime_r(&secs, &tm);
-    size_t n = strftime(out, ISO_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, ISO_TIME_LEN - n, ".%03dZ", (int)(ms % 1000));
+    long long year = (long long)tm.tm_year + 1900;
+    int k = snprintf(out, ISO_TIME_LEN, "%s%04lld", year < 0 ? "-" : "", year < 0 ? -year : year);
+    size_t n = (size_t)k + strftime(out + k, ISO_TIME_LEN - (size_t)k, "-%m-%dT%H:%M:%S", &tm);
+    (void)snprintf(out + n, ISO_TIME_LEN - n, ".%03dZ", (int)milli);
 }

@@ -54,6 +54,10 @@ char *one_line(const char *s, size_t max);
  * when path is a directory at the end, else -1 with errno set. */
 int mkdir_private(const char *path);
 
+/* A whole decimal number (all of s, no sign) of at most max into *out: 0,
+ * or -1 and *out untouched. */
+int parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+
 /* Non-zero when id has the shape of a UUID (8-4-4-4-12 hex digits). */
 int uuid_shaped(const char *id);
 /* A session id as compared and kept: codex accepts a thread id in any

@@ -94,7 +94,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the command line -------------------------------------------------------
 
-test('argv: exec --json --sandbox read-only --cd <realpath> --skip-git-repo-check -- -, prompt on stdin exactly', T, () =>
+test('argv: exec --json --sandbox read-only --cd <realpath> --skip-git-repo-check --config approval_policy="never" -- -, prompt on stdin exactly', T, () =>
   withFake('ok', async ({ call, seen }) => {
     const real = freshDir('real');
     const link = tree.path('link');
@@ -106,7 +106,7 @@ test('argv: exec --json --sandbox read-only --cd <realpath> --skip-git-repo-chec
     assert.equal(obj.SESSION_ID, FAKE_THREAD);
     assert.deepEqual(obj.usage, FAKE_USAGE);
     const s = seen();
-    assert.deepEqual(s.argv, ['exec', '--json', '--sandbox', 'read-only', '--cd', fs.realpathSync(real), '--skip-git-repo-check', '--', '-']);
+    assert.deepEqual(s.argv, ['exec', '--json', '--sandbox', 'read-only', '--cd', fs.realpathSync(real), '--skip-git-repo-check', '--config', 'approval_policy="never"', '--', '-']);
     assert.equal(s.stdin, prompt, 'stdin carries the prompt byte for byte');
   }));
 
@@ -142,7 +142,7 @@ test('argv: sandbox values and yolo', T, () =>
     assert.ok(!a.includes('--sandbox'), `yolo replaces --sandbox: ${JSON.stringify(a)}`);
     await call({ PROMPT: 'no yolo', cd, yolo: false, skip_git_repo_check: false });
     a = seen().argv;
-    assert.deepEqual(a, ['exec', '--json', '--sandbox', 'read-only', '--cd', cd, '--', '-']);
+    assert.deepEqual(a, ['exec', '--json', '--sandbox', 'read-only', '--cd', cd, '--config', 'approval_policy="never"', '--', '-']);
   }));
 
 test('argv: with SESSION_ID every exec-level flag comes before `resume <id>`, then -- and -', T, () =>

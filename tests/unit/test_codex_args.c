@@ -213,7 +213,9 @@ static void test_argv(void **state)
     codex_request req = parse_ok("{\"PROMPT\":\"-- resume\",\"cd\":\"@DIR@\"}");
     char **argv = codex_argv_build(&req, "/bin/codex");
     snprintf(want, sizeof(want),
-             "/bin/codex exec --json --sandbox read-only --cd %s --skip-git-repo-check -- -", dir);
+             "/bin/codex exec --json --sandbox read-only --cd %s --skip-git-repo-check "
+             "--config approval_policy=\"never\" -- -",
+             dir);
     assert_string_equal(argv_text(argv), want);
     codex_argv_free(argv);
     codex_request_free(&req);
@@ -227,7 +229,8 @@ static void test_argv(void **state)
     argv = codex_argv_build(&req, "/bin/codex");
     snprintf(want, sizeof(want),
              "/bin/codex exec --json --sandbox workspace-write --cd %s --model m1 --profile p1 "
-             "--config model_reasoning_effort=\"high\" resume abc --image %s --image %s -- -",
+             "--config model_reasoning_effort=\"high\" --config approval_policy=\"never\" "
+             "resume abc --image %s --image %s -- -",
              dir, file, file);
     assert_string_equal(argv_text(argv), want);
     codex_argv_free(argv);

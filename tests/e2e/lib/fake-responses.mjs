@@ -9,6 +9,16 @@
 // JSON review (reviewAnswer) naming each changed file's first added line;
 // such a follow-up also takes directives ([[sleep:MS]], [[reply:…]], …) from
 // the command's output, so a changed file can steer the answer.
+//
+// [[cut]] sends the start of an answer (response.created, an item added, half
+// a frame of text) and then destroys the socket, every time; [[cut:N]] does so
+// to the first N requests with that prompt and answers the next ones whole
+// (as the prompt's other directives say). Such records get `cut: true`.
+//
+// [[escalated]] beside [[shell:CMD]] asks for CMD to run outside the sandbox
+// (exec_command's sandbox_permissions "require_escalated"). Requests of
+// codex's approval reviewer (x-openai-subagent: guardian) are answered
+// "allow", whatever they show; such records get `guardian: true`.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { pollUntil } from './procs.mjs';
@@ -240,6 +250,7 @@ export async function startFakeResponses(opts = {}) {
   const requests = [];
   const sockets = new Set();
   const failCounts = new Map(); // prompt text -> 5xx already served
+  const cutCounts = new Map(); // prompt text -> answers already cut
   let inflight = 0; // POST /responses being answered right now
   let maxInflight = 0; // highest value inflight reached
 
@@ -332,15 +343,38 @@ export async function startFakeResponses(opts = {}) {
     const send = (obj) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
     send({ type: 'response.created', response: { id: responseId } });
 
+    if (d.has('cut')) {
+      const n = d.get('cut') === undefined ? Infinity : parseInt(d.get('cut'), 10) || 0;
+      const served = cutCounts.get(prompt) ?? 0;
+      if (served < n) {
+        cutCounts.set(prompt, served + 1);
+        record.cut = true;
+        const item = { type: 'message', role: 'assistant', id: nextId('msg'), status: 'in_progress', content: [] };
+        send({ type: 'response.output_item.added', item });
+        const frame = `data: ${JSON.stringify({ type: 'response.output_text.delta', item_id: item.id, output_index: 0, content_index: 0, delta: 'half of an answer' })}`;
+        // What was written reaches codex before the socket goes.
+        await new Promise((resolve) => res.write(frame.slice(0, frame.length >> 1), resolve));
+        res.socket?.destroy();
+        return;
+      }
+    }
+
     if (d.has('stall')) {
       // Never finish; close() destroys the socket.
       return;
     }
 
     const items = [];
-    if (d.has('shell')) {
+    if (req.headers['x-openai-subagent'] === 'guardian') {
+      // Codex's approval reviewer (approvals_reviewer = "auto_review" with an
+      // approval policy that asks): this one allows whatever it is shown.
+      record.guardian = true;
+      items.push(messageItem(JSON.stringify({ outcome: 'allow', risk_level: 'low', user_authorization: 'high', rationale: 'fake guardian: allowed' })));
+    } else if (d.has('shell')) {
       if (toolOutputs.length === 0) {
-        items.push(functionCallItem('exec_command', { cmd: d.get('shell') ?? 'true' }));
+        // [[escalated]] with it: the command asks to run outside the sandbox.
+        const escalated = d.has('escalated') ? { sandbox_permissions: 'require_escalated', justification: 'the user asked for exactly this' } : {};
+        items.push(functionCallItem('exec_command', { cmd: d.get('shell') ?? 'true', ...escalated }));
       } else if (d.has('bigreply')) {
         items.push(messageItem(bigReply(parseInt(d.get('bigreply') ?? '0', 10) || 0)));
       } else {

@@ -51,7 +51,13 @@ export async function connectSdk(args = [], env = process.env, { name = 'e2e', t
     stderrText += d.toString('utf8');
   });
   const client = new Client({ name, version: '0.0.0' }, { capabilities });
-  await withTimeout(client.connect(transport), timeoutMs, 'SDK connect/initialize');
+  try {
+    await withTimeout(client.connect(transport), timeoutMs, 'SDK connect/initialize');
+  } catch (err) {
+    // Else a server that answered too late would hold the test file open.
+    await transport.close().catch(() => {});
+    throw err;
+  }
   return {
     client,
     transport,
@@ -82,11 +88,13 @@ export async function usingSdk(sdk, fn) {
 
 /**
  * Spawn the server with raw pipes.
- * opts: { stdin?: 'pipe' | fd number, cwd? }.
+ * opts: { stdin?: 'pipe' | fd number, cwd?, wrap?: a command that execs the
+ * server (its path and args are appended), e.g. `unshare -m sh -c …` }.
  * Returns an object with send/next/request/notifications/closeStdin/exited/stderr/kill.
  */
 export function rawServer(args = [], env = process.env, opts = {}) {
-  const child = spawn(serverBin(), args, {
+  const [command, ...pre] = [...(opts.wrap ?? []), serverBin()];
+  const child = spawn(command, [...pre, ...args], {
     env,
     cwd: opts.cwd,
     stdio: [opts.stdin ?? 'pipe', 'pipe', 'pipe'],
@@ -299,8 +307,20 @@ export function rawServer(args = [], env = process.env, opts = {}) {
     return withTimeout(srv.closed, timeoutMs, 'server exit and stdio close');
   };
 
-  /** Kill (if still running) and wait; safe to call in finally/after. */
+  /**
+   * Kill (if still running) and wait; safe to call in finally/after. With
+   * CODEXMCP_E2E_DISPOSE_EOF=1 (scripts/test-valgrind.sh: a SIGKILLed server
+   * gets no leak check) the server is first ended as a client ends it, by
+   * stdin EOF, and SIGKILLed only if it is still there 10 s later.
+   */
   srv.dispose = async function dispose() {
+    if (process.env.CODEXMCP_E2E_DISPOSE_EOF === '1' && child.exitCode === null && child.signalCode === null) {
+      child.stdout.resume();
+      child.stdin?.end();
+      try {
+        await withTimeout(srv.exited, 10000, 'server exit after stdin EOF');
+      } catch {}
+    }
     srv.kill('SIGKILL');
     try {
       await withTimeout(srv.exited, 5000, 'server exit after SIGKILL');
