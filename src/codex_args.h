@@ -27,6 +27,10 @@ typedef struct {
     int yolo;
     char *profile;
     char *reasoning_effort;
+    /* A cap bounds writes (policy_bounds_writes): a workspace-write turn
+     * writes only in cd, not in the writable_roots Codex's configuration or
+     * a profile adds. Set by jobs, not by a client. */
+    int cd_only_writes;
     double timeout_s;        /* 0: the server default */
     double wait_s;           /* answer "running" after this long; < 0: wait for the end */
     size_t max_result_chars; /* 0: the server's default for the client */

@@ -28,11 +28,6 @@ struct engine_turn {
     char desc[48];
 };
 
-const char *engine_kind_name(engine_kind k)
-{
-    return k == ENGINE_APPSERVER ? "appserver" : k == ENGINE_EXEC ? "exec" : "auto";
-}
-
 int engine_kind_parse(const char *s, engine_kind *out)
 {
     if (strcmp(s, "auto") == 0)

@@ -79,7 +79,6 @@ void engine_close(engine *e);
 void engine_kill_now(engine *e);
 void engine_free(engine *e);
 
-const char *engine_kind_name(engine_kind k);
 int engine_kind_parse(const char *s, engine_kind *out);
 
 #endif

@@ -731,7 +731,7 @@ static void proc_exit(void *ctx, int64_t status, int sig, const char *tail, size
         return;
     }
     char *s = utf8_trimmed(tail, tail_len, STDERR_TAIL_BYTES * 3);
-    char *how = sig ? xasprintf("was killed by signal %d", sig)
+    char *how = sig ? xasprintf("was killed by signal %d (%s)", sig, signal_name(sig))
                     : xasprintf("exited with status %lld", (long long)status);
     as->crashes++;
     log_msg(LOG_WARNING, "codex app-server (pid %d) %s%s%s", as->pid, how, *s ? "; stderr: " : "",

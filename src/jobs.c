@@ -293,28 +293,6 @@ static void on_child_line(void *ctx, const char *line, size_t len, int overflow)
     }
 }
 
-static const char *signal_name(int sig)
-{
-    switch (sig) {
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGKILL:
-        return "SIGKILL";
-    case SIGINT:
-        return "SIGINT";
-    case SIGHUP:
-        return "SIGHUP";
-    case SIGSEGV:
-        return "SIGSEGV";
-    case SIGABRT:
-        return "SIGABRT";
-    case SIGBUS:
-        return "SIGBUS";
-    default:
-        return "signal";
-    }
-}
-
 static char *exit_error(const job *jb, int64_t status, int sig, const char *tail, size_t tail_len)
 {
     char *how = sig ? xasprintf("codex was killed by signal %d (%s)", sig, signal_name(sig))

@@ -492,15 +492,6 @@ json_t *jrpc_error(json_t *id, int code, const char *fmt, ...)
     return e;
 }
 
-json_t *jrpc_error_data(json_t *id, int code, json_t *data, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    json_t *e = error_v(id, code, data, fmt, ap);
-    va_end(ap);
-    return e;
-}
-
 json_t *jrpc_notification(const char *method, json_t *params)
 {
     json_t *n = json_pack("{s:s, s:s}", "jsonrpc", "2.0", "method", method);

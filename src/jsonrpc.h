@@ -72,9 +72,6 @@ jrpc_kind jrpc_classify(json_t *value, jrpc_msg *msg, json_t **err);
 json_t *jrpc_result(json_t *id, json_t *result);
 json_t *jrpc_error(json_t *id, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Same, with a `data` member (stolen). */
-json_t *jrpc_error_data(json_t *id, int code, json_t *data, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 json_t *jrpc_notification(const char *method, json_t *params);
 
 /* Serializes compactly (no newline inside) plus a trailing "\n". The caller

@@ -109,11 +109,6 @@ void mcp_session_free(mcp_session *s)
     free(s);
 }
 
-const char *mcp_session_version(const mcp_session *s)
-{
-    return s->version;
-}
-
 void mcp_session_set_tasks(mcp_session *s, const mcp_task_ops *ops, void *ctx)
 {
     s->task_ops = ops;

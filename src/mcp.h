@@ -41,8 +41,6 @@ void mcp_session_cancel_all(mcp_session *s);
 size_t mcp_session_inflight(const mcp_session *s);
 /* Calls fn each time the last call in flight finishes (for shutdown). */
 void mcp_session_on_idle(mcp_session *s, void (*fn)(void *ctx), void *ctx);
-/* The negotiated protocol version, or NULL before initialize. */
-const char *mcp_session_version(const mcp_session *s);
 /* The client is behind on its replies (1) or caught up (0). While behind,
  * progress is lossy: each call keeps only its newest message, sent when the
  * client catches up; log records are counted, and one record says how many

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,4 +330,26 @@ void iso_time_ms(int64_t ms, char out[ISO_TIME_LEN])
     int k = snprintf(out, ISO_TIME_LEN, "%s%04lld", year < 0 ? "-" : "", year < 0 ? -year : year);
     size_t n = (size_t)k + strftime(out + k, ISO_TIME_LEN - (size_t)k, "-%m-%dT%H:%M:%S", &tm);
     (void)snprintf(out + n, ISO_TIME_LEN - n, ".%03dZ", (int)milli);
+}
+
+const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGKILL:
+        return "SIGKILL";
+    case SIGINT:
+        return "SIGINT";
+    case SIGHUP:
+        return "SIGHUP";
+    case SIGSEGV:
+        return "SIGSEGV";
+    case SIGABRT:
+        return "SIGABRT";
+    case SIGBUS:
+        return "SIGBUS";
+    default:
+        return "signal";
+    }
 }

@@ -72,4 +72,7 @@ int64_t now_unix_ms(void);
 #define ISO_TIME_LEN 40
 void iso_time_ms(int64_t ms, char out[ISO_TIME_LEN]);
 
+/* "SIGKILL" for SIGKILL, and so on for the signals codex may die of; else "signal". */
+const char *signal_name(int sig);
+
 #endif

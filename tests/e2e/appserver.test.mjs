@@ -215,7 +215,7 @@ test('an app-server killed mid-turn fails that call with its SESSION_ID; the nex
       process.kill(pid, 'SIGKILL');
       const obj = await pending;
       assert.equal(obj.success, false);
-      assert.match(obj.error, /app-server was killed by signal 9 during the turn/);
+      assert.match(obj.error, /app-server was killed by signal 9 \(SIGKILL\) during the turn/);
       assert.match(obj.error, /resume it with its SESSION_ID/);
       assert.match(obj.SESSION_ID, UUID_RE);
       // the next call starts a new app-server

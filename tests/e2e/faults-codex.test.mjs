@@ -215,7 +215,7 @@ test(`SIGKILL of ${EXEC ? 'codex exec' : 'the app-server'} while its turn runs a
     const { obj } = await pending;
     assert.equal(obj.success, false, JSON.stringify(obj));
     if (EXEC) assert.match(obj.error, /^codex was killed by signal 9 \(SIGKILL\) before the turn finished/);
-    else assert.match(obj.error, /^the codex app-server was killed by signal 9 during the turn; the session was saved as interrupted: resume it with its SESSION_ID/);
+    else assert.match(obj.error, /^the codex app-server was killed by signal 9 \(SIGKILL\) during the turn; the session was saved as interrupted: resume it with its SESSION_ID/);
     assert.equal(obj.SESSION_ID, sid);
     await assertTurnGone(sid, marker, s.pid, 'after the SIGKILL');
     assert.ok(!isAlive(victim), `the killed codex ${victim} is gone`);

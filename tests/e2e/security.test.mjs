@@ -566,6 +566,58 @@ test(`--max-sandbox workspace-write: with that config and those profiles a write
   });
 });
 
+/**
+ * A CODEX_HOME whose config.toml gives workspace-write one more writable root
+ * (top), and whose profile `roots` another (prof); both under /var/tmp.
+ * Codex 0.169 reads a profile from CODEX_HOME/<name>.config.toml (it refuses
+ * the legacy [profiles.roots] table in config.toml).
+ */
+function rootsHome() {
+  const top = outsideDir('roots-top');
+  const prof = outsideDir('roots-prof');
+  const home = codexHome(`sandbox_workspace_write.writable_roots = [${JSON.stringify(top)}]`, {
+    roots: `sandbox_mode = "workspace-write"\n\n[sandbox_workspace_write]\nwritable_roots = [${JSON.stringify(prof)}]\n`,
+  });
+  return { home, top, prof };
+}
+
+test('control: without codexmcp, writable_roots in config.toml and in a profile let workspace-write write there, outside cd', T, async () => {
+  const { home, top, prof } = rootsHome();
+  const cd = fs.realpathSync(tree.dir('roots-control'));
+  for (const [profile, dir] of [[undefined, top], ['roots', prof]]) {
+    const target = path.join(dir, 'control');
+    const args = ['exec', '--json', '--skip-git-repo-check', '--sandbox', 'workspace-write', '--cd', cd, ...(profile ? ['--profile', profile] : []), '--', '-'];
+    const r = await runCodex(home, args, `control ${uniq()} [[shell:touch ${target}]]`, cd);
+    assert.equal(r.code, 0, `${profile ?? 'config'}: ${r.stderr.slice(-1500)}`);
+    assert.ok(fs.existsSync(target), `${profile ?? 'config'}: the control did not write ${target}; stdout: ${r.stdout.slice(-1500)}`);
+  }
+});
+
+test(`--max-sandbox workspace-write and --allow-root: writable_roots in config.toml or a profile give workspace-write no write outside cd; without a cap they still apply (${APP_SERVER ? 'app-server' : 'exec'} engine)`, LONG, async () => {
+  const { home, top, prof } = rootsHome();
+  const root = fs.realpathSync(tree.dir('roots-root'));
+  const cd = path.join(root, 'cd');
+  fs.mkdirSync(cd);
+  const runs = [
+    { caps: ['--max-sandbox', 'workspace-write'], name: 'max', capped: true },
+    { caps: ['--allow-root', root], name: 'root', capped: true },
+    { caps: [], name: 'none', capped: false },
+  ];
+  for (const run of runs) {
+    await withCapped(home, run.caps, async (call) => {
+      for (const [profile, dir] of [[undefined, top], ['roots', prof]]) {
+        const name = `${run.name}-${profile ?? 'config'}`;
+        const inside = path.join(cd, `in-${name}`);
+        const outside = path.join(dir, `out-${name}`);
+        await shellCall(call, { cd, sandbox: 'workspace-write', ...(profile ? { profile } : {}) }, `touch ${inside} ${outside}`, { sandbox: 'workspace-write' });
+        assert.ok(fs.existsSync(inside), `${name}: the write inside cd should work`);
+        if (run.capped) assert.ok(!fs.existsSync(outside), `${name}: ${outside} (a writable root of Codex's configuration) was written under ${run.caps.join(' ')}`);
+        else assert.ok(fs.existsSync(outside), `${name}: without a cap the configured writable root ${outside} should still be writable`);
+      }
+    });
+  }
+});
+
 test(`a session made with full access, resumed under --read-only, runs read-only (${APP_SERVER ? 'app-server' : 'exec'} engine)`, T, async () => {
   const cd = fs.realpathSync(tree.dir('resume'));
   const out = outsideDir('resume');
