@@ -571,9 +571,15 @@ bad:
 
 /* ---- argv ---- */
 
+int codex_cd_only_writes(const codex_request *req)
+{
+    return req->cd_only_writes && !req->yolo && req->sandbox &&
+           strcmp(req->sandbox, "workspace-write") == 0;
+}
+
 char **codex_argv_build(const codex_request *req, const char *codex_path)
 {
-    size_t cap = 24 + 2 * req->nimages, n = 0;
+    size_t cap = 26 + 2 * req->nimages, n = 0;
     char **argv = xcalloc(cap, sizeof(char *));
     argv[n++] = xstrdup(codex_path);
     argv[n++] = xstrdup("exec");
@@ -606,6 +612,11 @@ char **codex_argv_build(const codex_request *req, const char *codex_path)
     if (!req->yolo) {
         argv[n++] = xstrdup("--config");
         argv[n++] = xstrdup("approval_policy=\"never\"");
+    }
+    /* After --profile, and -c outranks a profile: a profile's roots go too. */
+    if (codex_cd_only_writes(req)) {
+        argv[n++] = xstrdup("--config");
+        argv[n++] = xstrdup("sandbox_workspace_write.writable_roots=[]");
     }
     if (req->review) {
         /* `=` keeps a value that starts with '-' a value. */

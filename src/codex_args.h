@@ -59,6 +59,11 @@ void codex_request_free(codex_request *req);
  * worktree or submodule): where codex runs without --skip-git-repo-check. */
 int codex_in_git_repo(const char *dir);
 
+/* The turn must be told that writable_roots is empty (exec: --config
+ * sandbox_workspace_write.writable_roots=[]; the app-server: the same key in
+ * thread/start's config): cd_only_writes and the workspace-write sandbox. */
+int codex_cd_only_writes(const codex_request *req);
+
 /* argv for `codex exec --json …` (NULL-terminated, argv[0] = codex_path);
  * the prompt goes on stdin ("-"). Free with codex_argv_free. */
 char **codex_argv_build(const codex_request *req, const char *codex_path);

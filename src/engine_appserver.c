@@ -242,6 +242,9 @@ static json_t *thread_params(const codex_request *r)
     json_object_set_new(config, "thread_unload_delay_secs", json_integer(0));
     if (r->reasoning_effort)
         json_object_set_new(config, "model_reasoning_effort", json_string(r->reasoning_effort));
+    /* a dotted key, as exec's --config (codex_args.c) */
+    if (codex_cd_only_writes(r))
+        json_object_set_new(config, "sandbox_workspace_write.writable_roots", json_array());
     json_object_set_new(p, "config", config);
     return p;
 }

@@ -580,6 +580,7 @@ int jobs_submit(jobs *j, codex_request *req, const job_opts *o, const job_sink *
         codex_request_free(req);
         return -1;
     }
+    req->cd_only_writes = j->cfg.policy && policy_bounds_writes(j->cfg.policy);
     const char *name = j->cfg.codex ? j->cfg.codex : "codex";
     char *path = child_find_executable(name);
     if (path == NULL)

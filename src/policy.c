@@ -75,6 +75,11 @@ int policy_read_only(const policy *p)
     return p->max_sandbox == SANDBOX_READ_ONLY;
 }
 
+int policy_bounds_writes(const policy *p)
+{
+    return p->max_sandbox < SANDBOX_FULL_ACCESS || p->nroots > 0;
+}
+
 /* The cap is --max-sandbox or its variable: name it with its value. */
 static int takes_level(const char *by)
 {

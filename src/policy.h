@@ -35,6 +35,11 @@ void policy_forbid_yolo(policy *p, const char *by);
 int policy_add_root(policy *p, const char *dir, const char *by, char **error);
 /* Codex can change nothing on this server: tools may say readOnlyHint. */
 int policy_read_only(const policy *p);
+/* A cap bounds where Codex writes (a --max-sandbox below full access, or
+ * an --allow-root): a workspace-write turn then writes only in its cd (and
+ * the temporary directories), not in writable_roots of Codex's own
+ * configuration. */
+int policy_bounds_writes(const policy *p);
 /* NULL when req is allowed, else why not, naming the option (new string). */
 char *policy_check(const policy *p, const codex_request *req);
 

@@ -15,7 +15,9 @@
 //    config.toml and profiles ask for danger-full-access (as sandbox_mode or
 //    as default_permissions), for no approvals, or for commands to run
 //    outside the sandbox when an approval reviewer allows it; and against a
-//    session made with full access and resumed under --read-only. What the
+//    session made with full access and resumed under --read-only; and, under
+//    --max-sandbox workspace-write or --allow-root, against writable_roots
+//    of config.toml or a profile (without a cap they still apply). What the
 //    app-server is sent (thread/start, thread/resume, turn/start) is read
 //    off the fake app-server's log.
 // 3. A cd cannot be moved out of --allow-root: its parent swapped for a link
@@ -609,7 +611,9 @@ test(`--max-sandbox workspace-write and --allow-root: writable_roots in config.t
         const name = `${run.name}-${profile ?? 'config'}`;
         const inside = path.join(cd, `in-${name}`);
         const outside = path.join(dir, `out-${name}`);
-        await shellCall(call, { cd, sandbox: 'workspace-write', ...(profile ? { profile } : {}) }, `touch ${inside} ${outside}`, { sandbox: 'workspace-write' });
+        const { obj } = await shellCall(call, { cd, sandbox: 'workspace-write', ...(profile ? { profile } : {}) }, `touch ${inside} ${outside}`, { sandbox: 'workspace-write' });
+        // The app-server took the call itself (a profile goes to exec).
+        if (APP_SERVER && !profile) assert.ok(!(obj.warnings ?? []).some((w) => /ran with codex exec/.test(w)), `${name}: ${JSON.stringify(obj.warnings)}`);
         assert.ok(fs.existsSync(inside), `${name}: the write inside cd should work`);
         if (run.capped) assert.ok(!fs.existsSync(outside), `${name}: ${outside} (a writable root of Codex's configuration) was written under ${run.caps.join(' ')}`);
         else assert.ok(fs.existsSync(outside), `${name}: without a cap the configured writable root ${outside} should still be writable`);
@@ -645,9 +649,17 @@ test(`a session made with full access, resumed under --read-only, runs read-only
   }
 });
 
-test('app-server traffic: thread/start and thread/resume carry the capped sandbox and approval policy "never", turn/start does not widen them, a profile goes to exec with its sandbox (fake app-server)', T, async () => {
+test('app-server traffic: thread/start and thread/resume carry the capped sandbox and approval policy "never" (and, for workspace-write under a cap, empty writable_roots), turn/start does not widen them, a profile goes to exec with its sandbox (fake app-server)', T, async () => {
   const cd = fs.realpathSync(tree.dir('as'));
-  for (const [caps, sandbox] of [[['--read-only'], 'read-only'], [['--max-sandbox', 'workspace-write'], 'workspace-write']]) {
+  const ROOTS = 'sandbox_workspace_write.writable_roots';
+  const runs = [
+    [['--read-only'], 'read-only'],
+    [['--max-sandbox', 'workspace-write'], 'workspace-write'],
+    [['--allow-root', cd], 'workspace-write'],
+    [[], 'workspace-write'], // no cap: the configuration's writable_roots stay
+  ];
+  for (const [caps, sandbox] of runs) {
+    const bounded = caps.length > 0 && sandbox === 'workspace-write';
     const log = tree.path('as-log');
     const argvFile = tree.path('argv');
     const env = serverEnv(codex.home, { FAKE_APPSERVER_LOG: log, FAKE_CODEX_ARGV_FILE: argvFile });
@@ -666,6 +678,7 @@ test('app-server traffic: thread/start and thread/resume carry the capped sandbo
       assert.deepEqual(a.values('--sandbox'), [sandbox]);
       assert.deepEqual(a.values('--profile'), ['wide']);
       assert.ok(a.values('--config').includes('approval_policy="never"'), `exec is told "never" too: ${JSON.stringify(a.opts)}`);
+      assert.equal(a.values('--config').includes(`${ROOTS}=[]`), bounded, `${caps}: exec's writable_roots: ${JSON.stringify(a.opts)}`);
     });
     const sent = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.dir === 'in' && e.msg.method);
     const threads = sent.filter((e) => e.msg.method === 'thread/start' || e.msg.method === 'thread/resume');
@@ -675,7 +688,10 @@ test('app-server traffic: thread/start and thread/resume carry the capped sandbo
       assert.equal(e.msg.params.sandbox, asked[i], `${caps}: ${JSON.stringify(e.msg)}`);
       assert.equal(e.msg.params.approvalPolicy, 'never', `${caps}: ${JSON.stringify(e.msg)}`);
       assert.ok(!('profile' in e.msg.params), JSON.stringify(e.msg));
-      for (const k of Object.keys(e.msg.params.config ?? {})) assert.match(k, /^(thread_unload_delay_secs|model_reasoning_effort)$/, `${caps}: config ${k}`);
+      for (const k of Object.keys(e.msg.params.config ?? {})) assert.match(k, /^(thread_unload_delay_secs|model_reasoning_effort|sandbox_workspace_write\.writable_roots)$/, `${caps}: config ${k}`);
+      const roots = e.msg.params.config?.[ROOTS];
+      if (bounded && asked[i] === 'workspace-write') assert.deepEqual(roots, [], `${caps}: ${JSON.stringify(e.msg)}`);
+      else assert.equal(roots, undefined, `${caps}: ${JSON.stringify(e.msg)}`);
     });
     const turns = sent.filter((e) => e.msg.method === 'turn/start');
     assert.equal(turns.length, 3, `${caps}`);

@@ -234,6 +234,38 @@ static void test_argv(void **state)
              dir, file, file);
     assert_string_equal(argv_text(argv), want);
     codex_argv_free(argv);
+
+    /* Under a cap that bounds writes, workspace-write gets no writable_roots
+     * of the configuration or the profile: -c after --profile, before resume. */
+    req.cd_only_writes = 1;
+    assert_true(codex_cd_only_writes(&req));
+    argv = codex_argv_build(&req, "/bin/codex");
+    snprintf(want, sizeof(want),
+             "/bin/codex exec --json --sandbox workspace-write --cd %s --model m1 --profile p1 "
+             "--config model_reasoning_effort=\"high\" --config approval_policy=\"never\" "
+             "--config sandbox_workspace_write.writable_roots=[] "
+             "resume abc --image %s --image %s -- -",
+             dir, file, file);
+    assert_string_equal(argv_text(argv), want);
+    codex_argv_free(argv);
+    codex_request_free(&req);
+
+    /* read-only and yolo have no writable roots to empty */
+    req = parse_ok("{\"PROMPT\":\"x\",\"cd\":\"@DIR@\"}");
+    req.cd_only_writes = 1;
+    assert_false(codex_cd_only_writes(&req));
+    argv = codex_argv_build(&req, "/bin/codex");
+    snprintf(want, sizeof(want),
+             "/bin/codex exec --json --sandbox read-only --cd %s --skip-git-repo-check "
+             "--config approval_policy=\"never\" -- -",
+             dir);
+    assert_string_equal(argv_text(argv), want);
+    codex_argv_free(argv);
+    codex_request_free(&req);
+    req = parse_ok(
+        "{\"PROMPT\":\"x\",\"cd\":\"@DIR@\",\"yolo\":true,\"sandbox\":\"workspace-write\"}");
+    req.cd_only_writes = 1;
+    assert_false(codex_cd_only_writes(&req));
     codex_request_free(&req);
 
     req = parse_ok("{\"PROMPT\":\"x\",\"cd\":\"@DIR@\",\"yolo\":true,\"sandbox\":\"read-only\"}");

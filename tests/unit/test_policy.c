@@ -50,6 +50,7 @@ static void test_no_caps(void **state)
     policy p;
     policy_init(&p);
     assert_false(policy_read_only(&p));
+    assert_false(policy_bounds_writes(&p)); /* a configuration's writable_roots apply */
     expect(&p, "/tmp", "danger-full-access", 1, NULL);
     expect(&p, "/tmp", NULL, 0, NULL);
     policy_free(&p);
@@ -64,6 +65,7 @@ static void test_sandbox_caps(void **state)
     assert_int_equal(policy_sandbox_parse("workspace-write", &lv), 0);
     assert_int_equal(policy_sandbox_parse("everything", &lv), -1);
     policy_cap_sandbox(&p, SANDBOX_WORKSPACE_WRITE, "--max-sandbox");
+    assert_true(policy_bounds_writes(&p));
     expect(&p, "/tmp", "workspace-write", 0, NULL);
     expect(&p, "/tmp", "danger-full-access", 0, "(--max-sandbox workspace-write)");
     /* yolo is full access: any cap below forbids it, naming the cap */
@@ -87,6 +89,7 @@ static void test_no_yolo(void **state)
     policy p;
     policy_init(&p);
     policy_forbid_yolo(&p, "--no-yolo");
+    assert_false(policy_bounds_writes(&p)); /* danger-full-access is still allowed */
     expect(&p, "/tmp", NULL, 1, "(--no-yolo)");
     expect(&p, "/tmp", "danger-full-access", 0, NULL);
     assert_false(policy_read_only(&p));
@@ -117,7 +120,9 @@ static void test_roots(void **state)
     assert_int_equal(policy_add_root(&p, "/does/not/exist", "--allow-root", &err), -1);
     assert_non_null(strstr(err, "--allow-root \"/does/not/exist\" is not an existing directory"));
     free(err);
+    assert_false(policy_bounds_writes(&p)); /* a refused root is none */
     assert_int_equal(policy_add_root(&p, root, "--allow-root", &err), 0);
+    assert_true(policy_bounds_writes(&p)); /* with full access still allowed */
     expect(&p, real_root, NULL, 0, NULL);
     expect(&p, real_inner, NULL, 0, NULL);
     /* a sibling whose name starts with the root's is outside */
