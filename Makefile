@@ -114,7 +114,7 @@ FUZZ_TARGETS := jsonrpc events appserver budget args registry
 # Each target's -max_len: long enough for every path of its parser (a line over the target's
 # line limit, a result over its budget), no longer, as a run slows down while its inputs grow.
 FUZZ_MAX_LEN_jsonrpc := 4096
-FUZZ_MAX_LEN_events := 16384
+FUZZ_MAX_LEN_events := 8192
 FUZZ_MAX_LEN_appserver := 8192
 FUZZ_MAX_LEN_budget := 4096
 FUZZ_MAX_LEN_args := 4096

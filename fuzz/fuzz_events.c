@@ -27,7 +27,7 @@
 #include "log.h"
 #include "util.h"
 
-#define LINE_MAX_BYTES 8192 /* the runner's CODEX_LINE_MAX_BYTES, smaller */
+#define LINE_MAX_BYTES 4096 /* the runner's CODEX_LINE_MAX_BYTES, small: over it is cheap */
 
 static int utf8_valid(const char *s, size_t n)
 {

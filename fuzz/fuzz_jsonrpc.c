@@ -3,10 +3,15 @@
  * tools.c, prompts.c) without spawning anything. Two tools: `echo` answers
  * at once (and may run as an MCP task), `hold` stays in flight until the
  * client cancels it or the input ends; the tasks methods answer at once.
+ * Lines starting with '#' (never a JSON-RPC message) are the transport's
+ * part instead: "#behind" and "#caught-up" (the client stops and starts
+ * reading its replies: progress waits, log records are counted),
+ * "#progress" (each held call and the last MCP task report progress).
  * Aborts when a message the session sends is not one line of valid JSON;
  * when, after the input, a ping is not answered exactly once (the session
- * must keep serving whatever came before); or when a call is still in
- * flight after every call was cancelled and finished.
+ * must keep serving whatever came before); when a call is still in flight
+ * after every call was cancelled and finished, or the session did not say
+ * it went idle.
  * LLVMFuzzerCustomMutator keeps most inputs valid JSON-RPC: it parses a
  * line and changes its method, id, version, a parameter or any value,
  * wraps it in a batch, or adds, repeats, drops or swaps lines; otherwise
@@ -55,10 +60,24 @@ static json_t *schema(void)
     return json_pack("{s:s}", "type", "object");
 }
 
+static json_t *task_token; /* of the last task-augmented call, or NULL */
+static json_int_t task_progress;
+static size_t idle;
+
+static void on_idle(void *ctx)
+{
+    (void)ctx;
+    idle++;
+}
+
 static void echo_start(void *ctx, mcp_call *call, json_t *args)
 {
     (void)ctx;
     mcp_call_progress(call, "working");
+    if (mcp_call_task(call) && mcp_call_progress_token(call)) {
+        json_decref(task_token);
+        task_token = json_incref(mcp_call_progress_token(call));
+    }
     mcp_call_finish(call, json_pack("{s:[{s:s, s:O}]}", "content", "type", "text", "args", args));
 }
 
@@ -119,26 +138,41 @@ static void task_abandon(void *ctx, mcp_call *c)
 
 static const mcp_task_ops task_ops = {task_get, task_get, task_list, task_get, task_abandon};
 
+static int is_line(const char *line, size_t len, const char *word)
+{
+    return len == strlen(word) && memcmp(line, word, len) == 0;
+}
+
 static void on_line(void *ctx, const char *line, size_t len, int overflow)
 {
     mcp_session *s = ctx;
-    if (overflow)
+    if (overflow) {
         mcp_session_handle_oversized(s, len, LINE_MAX_BYTES);
-    else
+    } else if (is_line(line, len, "#behind") || is_line(line, len, "#caught-up")) {
+        mcp_session_set_behind(s, line[1] == 'b');
+    } else if (is_line(line, len, "#progress")) {
+        for (size_t i = 0; i < n_held; i++)
+            mcp_call_progress(held[i], "still holding\nthe call");
+        if (task_token)
+            mcp_session_task_progress(s, task_token, ++task_progress, "task\tstep",
+                                      "0123456789abcdef0123456789abcdef");
+    } else {
         mcp_session_handle_line(s, line, len);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     log_set_stderr_level(LOG_OFF);
-    static const mcp_server_info info = {"codexmcp", "fuzz", NULL};
+    static const mcp_server_info info = {"codexmcp", "fuzz", "Fuzzing: no codex here."};
     tool_registry reg;
     tools_init(&reg, 1);
     tools_add(&reg, &echo);
     tools_add(&reg, &hold);
     mcp_session *s = mcp_session_new(&info, &reg, drop, NULL);
     mcp_session_set_tasks(s, &task_ops, NULL);
+    mcp_session_on_idle(s, on_idle, NULL);
     linebuf_t lb;
     linebuf_init(&lb, LINE_MAX_BYTES);
     linebuf_feed(&lb, (const char *)data, size, on_line, s);
@@ -152,11 +186,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (final_replies != 1)
         abort();
 
+    size_t idle_before = idle;
+    int busy = mcp_session_inflight(s) > 0;
     mcp_session_cancel_all(s);
-    if (n_held != 0 || mcp_session_inflight(s) != 0)
+    if (n_held != 0 || mcp_session_inflight(s) != 0 || (busy && idle == idle_before))
         abort();
     mcp_session_free(s);
     tools_free(&reg);
+    json_decref(task_token);
+    task_token = NULL;
+    task_progress = 0;
     return 0;
 }
 
@@ -466,8 +505,12 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
     int insert = 0, remove_line = 0;
     unsigned op = n ? rnd(10) : 0;
     if (op == 0 || op == 1) { /* a new line, or this one once more */
-        json_t *m = op == 0 || n == 0 ? fresh_request() : NULL;
-        if (m) {
+        static const char *const controls[] = {"#behind", "#caught-up", "#progress"};
+        json_t *m = (op == 0 || n == 0) && rnd(4) ? fresh_request() : NULL;
+        if (m == NULL && (op == 0 || n == 0)) {
+            repl = strdup(PICK(controls));
+            repl_len = strlen(repl);
+        } else if (m) {
             repl = json_dumps(m, JSON_COMPACT);
             repl_len = strlen(repl);
             json_decref(m);

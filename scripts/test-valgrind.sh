@@ -18,17 +18,20 @@ root=$PWD
 
 # The subset (docs/testing.md says why each file is in or out): what runs in
 # about 5 minutes on 2 cores under valgrind and passes as it is. The engine is
-# auto: the app-server for the real codex, and exec for the fake codex,
-# codex_review, profiles, the fall-back, and the tests that ask for it.
+# auto: the app-server for the real codex, and exec for codex_review, the fake
+# codex (the fall-back), profiles and the tests that ask for it. One file at a
+# time: each runs its own tests at once, and valgrind makes every server
+# CPU-bound.
 subset=(
-    protocol.test.mjs   # JSON-RPC and MCP, bad input of every kind, shutdown, signals
-    codex-tool.test.mjs # the codex tool: every parameter, resume, parallel calls, progress, timeout_s
-    appserver.test.mjs  # both engines: sessions passed between them, cancel mid-command, a killed app-server
-    review.test.mjs     # codex_review (exec)
-    state.test.mjs      # transcripts, the budget, the registry, codex_sessions, prompts
-    policy.test.mjs     # the caps (fake codex, exec)
-    background.test.mjs # wait_s, codex_wait, codex_cancel
-    tasks.test.mjs      # MCP tasks: tasks/get|result|list|cancel, status notifications
+    protocol.test.mjs      # JSON-RPC and MCP, bad input of every kind, shutdown by EOF and signals
+    codex-tool.test.mjs    # the codex tool: every parameter, resume, parallel calls, progress, timeout_s
+    appserver.test.mjs     # both engines: sessions passed between them, a time limit mid-command, a killed app-server
+    review.test.mjs        # codex_review (exec), its progress and cancel
+    state.test.mjs         # transcripts, the result budget, the registry, codex_sessions, prompts
+    policy.test.mjs        # the caps
+    tasks.test.mjs         # MCP tasks, tasks/* and codex_wait, background calls' ids
+    claude-code.test.mjs   # the real Claude Code CLI as the client: claude mcp add, list, get
+    claude-results.test.mjs # what Claude Code's model gets of results, big ones included
 )
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=("${subset[@]}")
@@ -99,7 +102,7 @@ rc=0
 (cd tests/e2e && CODEXMCP_BIN=$out/codexmcp CODEXMCP_STATE_DIR=$out/state CODEXMCP_ENGINE=$engine \
     CODEXMCP_E2E_DISPOSE_EOF=1 CODEXMCP_VG_SIGKILLED=$kills \
     NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--import $out/note-sigkill.mjs" \
-    timeout -k 30 1800 node --test --test-concurrency=2 "${files[@]}") || rc=$?
+    timeout -k 30 1800 node --test --test-concurrency=1 "${files[@]}") || rc=$?
 took=$((SECONDS - start))
 
 # A server that outlived its test: SIGTERM lets it write its summary; it
@@ -147,10 +150,10 @@ for log in "$logs"/vg.*.log; do
     checked=$((checked + 1))
     if ! grep -qE 'All heap blocks were freed|LEAK SUMMARY:' "$log"; then
         report "$log" "no leak summary"
-    elif ! grep -q 'ERROR SUMMARY: 0 errors' "$log"; then
-        report "$log" "memcheck errors"
     elif grep 'definitely lost:' "$log" | grep -qv 'definitely lost: 0 bytes'; then
         report "$log" "bytes definitely lost"
+    elif ! grep -q 'ERROR SUMMARY: 0 errors' "$log"; then
+        report "$log" "memcheck errors"
     elif grep -qE 'Process terminating with default action of signal (4|6|7|8|11) ' "$log"; then
         report "$log" "the server crashed"
     fi

@@ -128,8 +128,12 @@ static void finish_exit(void *ctx)
     store_stop(a->store);
     tasks_close(a->tasks);
     jobs_close(a->jobs);
+    /* The app-server may take seconds to exit: a signal meanwhile must not
+     * end the server by its default action, in the middle of its last
+     * registry writes. Still watched, no longer keeping the loop alive;
+     * main closes them. */
     for (int i = 0; i < 3; i++)
-        uv_close((uv_handle_t *)&a->sigs[i], NULL);
+        uv_unref((uv_handle_t *)&a->sigs[i]);
 }
 
 static void all_calls_done(void *ctx)
@@ -165,6 +169,12 @@ static void begin_shutdown(app *a, const char *why, int cancel)
 static void on_signal(uv_signal_t *h, int signum)
 {
     app *a = h->data;
+    if (a->tr == NULL && !a->signalled) {
+        /* finish_exit ran: the exit is under way and bounded. */
+        a->signalled = 1;
+        log_msg(LOG_INFO, "signal %d while exiting: exiting already", signum);
+        return;
+    }
     if (a->signalled) {
         /* The user insists (or the client stopped reading and the queued
          * replies cannot be flushed): kill every group and leave now. */
@@ -636,6 +646,9 @@ int main(int argc, char **argv)
         a.exit_code = 1;
         begin_shutdown(&a, "stdio unusable", 1);
     }
+    uv_run(a.loop, UV_RUN_DEFAULT);
+    for (int i = 0; i < 3; i++)
+        uv_close((uv_handle_t *)&a.sigs[i], NULL);
     uv_run(a.loop, UV_RUN_DEFAULT);
 
     mcp_session_free(a.session);

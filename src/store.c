@@ -875,8 +875,10 @@ static void work_done(uv_work_t *w, int status)
     pump(s);
 }
 
-/* Sends the next batch to the worker: the reads waiting, then the writes
- * in order (none while backing off). */
+/* Sends the next batch to the worker: the writes waiting, in order, then
+ * the reads, so that a read finds what was written before it was asked (a
+ * codex_sessions right after a call lists that call). While the writes back
+ * off (the registry is locked), the reads go alone. */
 /* NOLINTNEXTLINE(misc-no-recursion): see work_done */
 static void pump(store *s)
 {
@@ -884,12 +886,12 @@ static void pump(store *s)
         return;
     op *tail = NULL, *o;
     size_t n = 0;
-    while (n < STORE_BATCH_MAX && (o = pop(&s->reads, &s->reads_tail)) != NULL) {
+    while (n < STORE_BATCH_MAX && !s->backing_off &&
+           (o = pop(&s->writes, &s->writes_tail)) != NULL) {
         push_back(&s->batch, &tail, o);
         n++;
     }
-    while (n < STORE_BATCH_MAX && !s->backing_off &&
-           (o = pop(&s->writes, &s->writes_tail)) != NULL) {
+    while (n < STORE_BATCH_MAX && (o = pop(&s->reads, &s->reads_tail)) != NULL) {
         push_back(&s->batch, &tail, o);
         n++;
     }

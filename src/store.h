@@ -6,11 +6,12 @@
  * store.c when it is opened; later versions add to it.
  *
  * Nothing here blocks the event loop: every operation is queued (at most
- * STORE_QUEUE_MAX) and run on libuv's thread pool, one at a time, in the
- * order asked (reads before waiting writes), so a registry another process
- * holds locked delays only the registry. A write that finds it locked
- * beyond the busy timeout is tried again every STORE_BACKOFF_MS for up to
- * STORE_GIVE_UP_MS. The database is opened by the first operation (a client's
+ * STORE_QUEUE_MAX) and run on libuv's thread pool, one at a time: the
+ * writes in the order asked, then the reads, which so find what was written
+ * before them. A registry another process holds locked delays only the
+ * registry: a write that finds it locked beyond the busy timeout is tried
+ * again every STORE_BACKOFF_MS for up to STORE_GIVE_UP_MS, the reads going
+ * on meanwhile. The database is opened by the first operation (a client's
  * health check that runs no call touches no file), and again at most every
  * STORE_RETRY_MS after a failure. A registry that cannot be opened or
  * written never fails a call: the failure is logged and the call goes on

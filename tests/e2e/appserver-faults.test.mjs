@@ -460,6 +460,35 @@ test('shutdown: stdin EOF while the app-server ignores turn/interrupt: still exi
   assert.ok(took < 9000, `took ${took} ms`);
 });
 
+test('shutdown: a SIGTERM while codexmcp waits for the app-server to exit does not cut its exit short: exit 0, no process left', T, async () => {
+  // The app-server takes 10 s to exit once its stdin is closed; codexmcp
+  // gives it 3 s, then SIGTERMs it. A client that sends SIGTERM meanwhile
+  // (the SDK does 2 s after closing stdin) must not kill codexmcp in the
+  // middle of its exit (its last registry writes, the app-server's end).
+  const f = fakeSetup('ok', { FAKE_APPSERVER_EXIT_DELAY_MS: '10000' });
+  const srv = rawServer(['--codex', FAKE, '--log-level', 'info'], f.env);
+  try {
+    await srv.initialize();
+    const reply = await srv.request({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'codex', arguments: { PROMPT: 'before the end', cd: f.cd } } }, CALL_MS);
+    assert.equal(JSON.parse(reply.result.content[0].text).success, true, JSON.stringify(reply).slice(0, 1000));
+    srv.closeStdin();
+    // codexmcp closes the app-server's stdin as the last step of its exit.
+    const closing = await pollUntil(() => f.entries().some((e) => e.dir === 'note' && e.msg.stdinClosed), 5000);
+    assert.ok(closing.ok, 'the app-server saw its stdin close');
+    srv.kill('SIGTERM');
+    const ex = await srv.waitExit(10000);
+    assert.deepEqual(ex, { code: 0, signal: null }, `exit after stdin EOF, then SIGTERM; stderr:\n${srv.stderr.slice(-3000)}`);
+    const left = await waitNoneWithEnv(f.marker, 2000);
+    assert.ok(left.ok, `processes left after codexmcp exited: ${describePids(left.left)}`);
+  } catch (err) {
+    err.message += `\n--- server stderr (tail) ---\n${srv.stderr.slice(-4000)}`;
+    throw err;
+  } finally {
+    await srv.dispose();
+    await terminateWithEnv(f.marker, { graceMs: 500 });
+  }
+});
+
 // ---- 9. the `codex --version` probe ------------------------------------------------
 
 test('version probe: a --version that prints its line and then never exits does not hold the call up', T, () =>
