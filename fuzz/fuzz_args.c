@@ -60,6 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char *refused = policy_check(&p, &req);
     free(refused);
+    /* as jobs_submit does; built refused or not, so every argv is built */
+    req.cd_only_writes = policy_bounds_writes(&p);
     char **argv = codex_argv_build(&req, "/usr/bin/codex");
     int after_dashes = 0;
     for (size_t i = 1; argv[i]; i++) {
