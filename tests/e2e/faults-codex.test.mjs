@@ -42,6 +42,7 @@ import {
   terminateWithEnv,
   waitNoneWithEnv,
   waitSleepCommand,
+  engineProcs,
 } from './lib/procs.mjs';
 import { tempTree } from './lib/tmp.mjs';
 
@@ -79,20 +80,6 @@ function vmRssKib(pid) {
   } catch {
     return NaN;
   }
-}
-
-/** The app-server engine's own processes below a server: the supervisor
- * of `codex app-server`, the app-server, and what runs below them without
- * a CODEX_THREAD_ID (codex's helpers, not a turn's commands). */
-function engineProcs(serverPid) {
-  const out = [];
-  for (const sup of descendants(serverPid)) {
-    const argv = procCmdline(sup) ?? [];
-    if (procStat(sup)?.ppid !== serverPid || argv[1] !== '--internal-child-exec' || !argv.includes('app-server')) continue;
-    out.push(sup);
-    for (const p of descendants(sup)) if (!(procEnviron(p) ?? []).some((e) => e.startsWith('CODEX_THREAD_ID='))) out.push(p);
-  }
-  return out;
 }
 
 /** codex itself below a server, child of its supervisor: `codex exec`

@@ -25,6 +25,7 @@ import {
   isAlive,
   procStat,
   procEnviron,
+  engineProcs,
 } from './lib/procs.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -116,19 +117,6 @@ function engineOf(args, extraEnv) {
   return e === 'exec' ? 'exec' : 'appserver';
 }
 
-/** The app-server's supervisor, the app-server, and what runs below them
- * without a CODEX_THREAD_ID (codex's own helpers): the engine itself. */
-function engineProcsOf(serverPid) {
-  const out = [];
-  for (const sup of descendants(serverPid)) {
-    const argv = procCmdline(sup) ?? [];
-    if (procStat(sup)?.ppid !== serverPid || argv[1] !== '--internal-child-exec' || !argv.includes('app-server')) continue;
-    out.push(sup);
-    for (const p of descendants(sup)) if (!(procEnviron(p) ?? []).some((e) => e.startsWith('CODEX_THREAD_ID='))) out.push(p);
-  }
-  return out;
-}
-
 /** True if argv is one of our codex children (or the re-exec stage before it). */
 function isCodexArgv(argv) {
   if (!argv || argv.length < 2) return false;
@@ -163,7 +151,7 @@ async function setup({ args = [], extraEnv = {}, init = true, codex = codexBin()
     appserver,
     /** The app-server engine's own processes (its supervisor, the
      * app-server and its untagged helpers), while the server runs. */
-    engineProcs: () => (appserver && isAlive(srv.pid) ? engineProcsOf(srv.pid) : []),
+    engineProcs: () => (appserver && isAlive(srv.pid) ? engineProcs(srv.pid) : []),
     /** Live processes of this test other than the server and its engine. */
     procs: () => pidsWithEnv(marker, { exclude: [srv.pid, ...ctx.engineProcs()] }),
     /** Live codex children of this test: one per running call under exec,

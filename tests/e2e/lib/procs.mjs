@@ -246,3 +246,16 @@ export async function assertTurnGone(sid, marker, serverPid, what) {
     assert.ok(r2.ok, `${what}: processes with the call's marker ${marker} still alive 2 s after the answer:\n  ${describePids(r2.left)}`);
   }
 }
+
+/** The app-server's supervisor, the app-server, and what runs below them
+ * without a CODEX_THREAD_ID (codex's own helpers): the engine itself. */
+export function engineProcs(serverPid) {
+  const out = [];
+  for (const sup of descendants(serverPid)) {
+    const argv = procCmdline(sup) ?? [];
+    if (procStat(sup)?.ppid !== serverPid || argv[1] !== '--internal-child-exec' || !argv.includes('app-server')) continue;
+    out.push(sup);
+    for (const p of descendants(sup)) if (!(procEnviron(p) ?? []).some((e) => e.startsWith('CODEX_THREAD_ID='))) out.push(p);
+  }
+  return out;
+}
