@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codexBin, env as codexEnv, sharedFakeCodex } from './lib/codex-env.mjs';
 import { waitRequest } from './lib/fake-responses.mjs';
-import { rawServer, jsonLineMux, serverBin, withTimeout, ENGINE } from './lib/mcp.mjs';
+import { rawServer, jsonLineMux, serverBin, withTimeout, ENGINE, measuredEnv } from './lib/mcp.mjs';
 import { describePids, pidsWithEnv, procCmdline, pollUntil, sampler, waitNoneWithEnv, killWithEnv } from './lib/procs.mjs';
 import { tempTree } from './lib/tmp.mjs';
 
@@ -48,10 +48,11 @@ const newRun = () => `FAULTS_CLIENT_RUN=${process.pid}-${++runs}`;
  * env, stateDir }. Returns the rawServer with .run (the marker) and .m (a
  * multiplexing client).
  */
-function start({ codex = 'fake', args = [], env = {}, stateDir = tree.dir('state'), wrap } = {}) {
+function start({ codex = 'fake', args = [], env = {}, stateDir = tree.dir('state'), wrap, measured = false } = {}) {
   const run = newRun();
   const [key, value] = run.split('=');
-  const e = codex === 'real' ? baseEnv(env, codexEnv(shared.home)) : baseEnv(env);
+  let e = codex === 'real' ? baseEnv(env, codexEnv(shared.home)) : baseEnv(env);
+  if (measured) e = measuredEnv(e);
   e[key] = value;
   const bin = codex === 'real' ? codexBin() : FAKE_CODEX;
   const srv = rawServer(['--codex', bin, '--state-dir', stateDir, ...args], e, { wrap });
@@ -300,7 +301,7 @@ test('a client that stops reading for 60 s while 8 calls flood it: codex held ba
   // the way is bounded, progress is coalesced). A queue without a bound
   // would hold a progress line per event: 1.2 million, over 200 MB.
   const RSS_MAX_KB = 128 * 1024;
-  return withServer(start({ args: ['--max-parallel', '4'], env: { FAKE_CODEX_MODE: 'flood', FAKE_CODEX_EVENTS: String(EVENTS) } }), async (srv) => {
+  return withServer(start({ args: ['--max-parallel', '4'], env: { FAKE_CODEX_MODE: 'flood', FAKE_CODEX_EVENTS: String(EVENTS) }, measured: true }), async (srv) => {
     const { m } = srv;
     await m.initialize();
     srv.child.stdout.pause(); // from now on the client reads nothing

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codexBin, env as codexEnv, sharedFakeCodex } from './lib/codex-env.mjs';
 import { waitRequest } from './lib/fake-responses.mjs';
-import { ENGINE, callToolChecked, connectSdk, rawServer, serverBin, withTimeout } from './lib/mcp.mjs';
+import { ASAN, ENGINE, callToolChecked, connectSdk, measuredEnv, rawServer, withTimeout } from './lib/mcp.mjs';
 import {
   assertTurnGone,
   describePids,
@@ -61,11 +61,8 @@ const BUDGET_CHARS = 48000;
 // 8 MiB; it ran at 10 to 45 MiB here.
 const RSS_MAX_KIB = 150 * 1024;
 const EXEC = ENGINE === 'exec';
-// Under AddressSanitizer (make test-asan) freed memory waits in a 256 MiB
-// quarantine before it is reused, so a server that frees as it goes grows
-// to hundreds of MiB: the servers whose memory is measured get an 8 MiB
-// quarantine (a flood runs 3 to 5 times slower then too).
-const ASAN = fs.readFileSync(serverBin()).includes('__asan_init');
+// Under ASan the servers whose memory is measured get a small quarantine
+// (measuredEnv), and a flood runs 3 to 5 times slower.
 const T_BIG = { timeout: ASAN ? 600000 : 180000 };
 
 const shared = sharedFakeCodex();
@@ -116,7 +113,7 @@ function serverSetup({ args = [], env: extra = {}, fakeMode, measured = false })
     command = codexBin();
     env = codexEnv(shared.home, { CODEXMCP_STATE_DIR: stateDir, [mk]: mv, ...extra });
   }
-  if (ASAN && measured) env.ASAN_OPTIONS = `${env.ASAN_OPTIONS ? `${env.ASAN_OPTIONS}:` : ''}quarantine_size_mb=8`;
+  if (measured) env = measuredEnv(env);
   return { argv: ['--codex', command, ...args], env, marker, stateDir };
 }
 

@@ -446,3 +446,19 @@ export async function callToolChecked(client, name, args, ms, opts = {}) {
 /** The engine the suite runs (make test runs it under auto, then exec):
  * with the real codex, anything but "exec" means the app-server engine. */
 export const ENGINE = process.env.CODEXMCP_ENGINE || 'auto';
+
+/** How many tests of a describe that runs its tests at once run together:
+ * all (true), unless CODEXMCP_E2E_CONCURRENCY says a number
+ * (scripts/test-valgrind.sh: every server under valgrind is CPU-bound). */
+export const CONCURRENCY = Number(process.env.CODEXMCP_E2E_CONCURRENCY) > 0 ? Number(process.env.CODEXMCP_E2E_CONCURRENCY) : true;
+
+/** Whether the server is an AddressSanitizer build (make test-asan). */
+export const ASAN = fs.existsSync(serverBin()) && fs.readFileSync(serverBin()).includes('__asan_init');
+
+/** env for a server whose memory a test measures: under ASan, freed memory
+ * waits in a 256 MiB quarantine before it is reused, so a server that frees
+ * as it goes grows to hundreds of MiB; such a server gets 8 MiB. */
+export function measuredEnv(env) {
+  if (!ASAN) return env;
+  return { ...env, ASAN_OPTIONS: `${env.ASAN_OPTIONS ? `${env.ASAN_OPTIONS}:` : ''}quarantine_size_mb=8` };
+}
