@@ -19,18 +19,19 @@ root=$PWD
 # The subset (docs/testing.md says why each file is in or out): what runs in
 # about 5 minutes on 2 cores under valgrind and passes as it is. The engine is
 # auto: the app-server for the real codex, and exec for codex_review, the fake
-# codex (the fall-back), profiles and the tests that ask for it. One file at a
-# time: each runs its own tests at once, and valgrind makes every server
-# CPU-bound.
+# codex (the fall-back), profiles and the tests that ask for it. Valgrind makes
+# every server CPU-bound, so one file runs at a time, and at most two tests of
+# a file that runs its tests at once (CODEXMCP_E2E_CONCURRENCY).
 subset=(
-    protocol.test.mjs      # JSON-RPC and MCP, bad input of every kind, shutdown by EOF and signals
-    codex-tool.test.mjs    # the codex tool: every parameter, resume, parallel calls, progress, timeout_s
-    appserver.test.mjs     # both engines: sessions passed between them, a time limit mid-command, a killed app-server
-    review.test.mjs        # codex_review (exec), its progress and cancel
-    state.test.mjs         # transcripts, the result budget, the registry, codex_sessions, prompts
-    policy.test.mjs        # the caps
-    tasks.test.mjs         # MCP tasks, tasks/* and codex_wait, background calls' ids
-    claude-code.test.mjs   # the real Claude Code CLI as the client: claude mcp add, list, get
+    protocol.test.mjs       # JSON-RPC and MCP, bad input of every kind, shutdown by EOF and signals
+    codex-tool.test.mjs     # the codex tool: every parameter, resume, parallel calls, progress, timeout_s
+    appserver.test.mjs      # both engines: sessions passed between them, a time limit mid-command, a killed app-server
+    review.test.mjs         # codex_review (exec), its progress and cancel
+    state.test.mjs          # transcripts, the result budget, the registry, codex_sessions, prompts
+    policy.test.mjs         # the caps
+    background.test.mjs     # wait_s, codex_wait, codex_cancel
+    tasks.test.mjs          # MCP tasks: tasks/get|result|list|cancel, status notifications
+    claude-code.test.mjs    # the real Claude Code CLI as the client: claude mcp add, list, get
     claude-results.test.mjs # what Claude Code's model gets of results, big ones included
 )
 files=("$@")
@@ -100,7 +101,7 @@ rc=0
 # a server by stdin EOF, as a client does, rather than by SIGKILL, so that
 # its run is checked too. The time limit is for a test that hangs.
 (cd tests/e2e && CODEXMCP_BIN=$out/codexmcp CODEXMCP_STATE_DIR=$out/state CODEXMCP_ENGINE=$engine \
-    CODEXMCP_E2E_DISPOSE_EOF=1 CODEXMCP_VG_SIGKILLED=$kills \
+    CODEXMCP_E2E_DISPOSE_EOF=1 CODEXMCP_E2E_CONCURRENCY=2 CODEXMCP_VG_SIGKILLED=$kills \
     NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--import $out/note-sigkill.mjs" \
     timeout -k 30 1800 node --test --test-concurrency=1 "${files[@]}") || rc=$?
 took=$((SECONDS - start))

@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { waitRequest } from './lib/fake-responses.mjs';
 import { codexBin, sharedFakeCodex, env } from './lib/codex-env.mjs';
-import { connectSdk, usingSdk, rawServer, serverBin, serverExists, callToolChecked } from './lib/mcp.mjs';
+import { connectSdk, usingSdk, rawServer, serverBin, serverExists, callToolChecked, CONCURRENCY } from './lib/mcp.mjs';
 import { tempTree, git } from './lib/tmp.mjs';
 import { hasProc, waitSleepCommand, assertTurnGone } from './lib/procs.mjs';
 
@@ -129,7 +129,7 @@ function rawResultOf(msg) {
 
 // ---------------------------------------------------------------------------
 
-describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: true }, () => {
+describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: CONCURRENCY }, () => {
   test('wait_s: 2 on a ~10 s turn answers "running" at ~2 s; codex_wait gives the normal result, again on a second codex_wait', T(90000), () =>
     withServer(async ({ call, cd }) => {
       const u = uniq();

@@ -25,7 +25,7 @@ import assert from 'node:assert/strict';
 import { CallToolResultSchema, CreateTaskResultSchema, TaskStatusNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { waitRequest } from './lib/fake-responses.mjs';
 import { codexBin, sharedFakeCodex, env } from './lib/codex-env.mjs';
-import { connectSdk, usingSdk, rawServer, jsonLineMux, serverBin, serverExists, withTimeout } from './lib/mcp.mjs';
+import { connectSdk, usingSdk, rawServer, jsonLineMux, serverBin, serverExists, withTimeout, CONCURRENCY } from './lib/mcp.mjs';
 import { tempTree } from './lib/tmp.mjs';
 import { hasProc, pollUntil, waitSleepCommand, assertTurnGone } from './lib/procs.mjs';
 
@@ -240,7 +240,7 @@ function assertStatusSequence(statuses, terminal, what) {
 
 // ---------------------------------------------------------------------------
 
-describe('MCP tasks: negotiation', { concurrency: true }, () => {
+describe('MCP tasks: negotiation', { concurrency: CONCURRENCY }, () => {
   test('2025-11-25 (raw and SDK): tasks capability; codex/codex_review taskSupport optional, the others none; a task for them is -32601', T(30000), async () => {
     await withRaw(async ({ m, init }) => {
       assert.equal(init.protocolVersion, '2025-11-25');
@@ -302,7 +302,7 @@ describe('MCP tasks: negotiation', { concurrency: true }, () => {
     }));
 });
 
-describe('MCP tasks: running, results, listing', { concurrency: true }, () => {
+describe('MCP tasks: running, results, listing', { concurrency: CONCURRENCY }, () => {
   test('SDK: a task-augmented codex call (~8 s turn) outlives the 3 s request timeout; tasks/result gives the CallToolResult', T(90000), () =>
     withSdk(async ({ tasks, cd }) => {
       const u = uniq();
@@ -665,7 +665,7 @@ describe('MCP tasks: running, results, listing', { concurrency: true }, () => {
     }));
 });
 
-describe('MCP tasks: cancel, codex_wait', { concurrency: true }, () => {
+describe('MCP tasks: cancel, codex_wait', { concurrency: CONCURRENCY }, () => {
   test('raw tasks/cancel of a running task: answers cancelled when no process of the turn is left; tasks/get cancelled; again -32602; unknown ids -32602', TP(90000), () =>
     withRaw(async ({ m, startTask, pid }) => {
       const u = uniq();
