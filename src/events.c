@@ -144,7 +144,7 @@ static void set_str(char **dst, const char *s)
 }
 
 /* "/bin/bash -lc 'pytest -q'" → "pytest -q": what the user would type. */
-static char *command_text(const char *cmd)
+char *events_command_text(const char *cmd)
 {
     static const char *const shells[] = {"/bin/bash -lc ", "/bin/sh -c ", "bash -lc ",
                                          "/bin/zsh -lc "};
@@ -301,7 +301,7 @@ static char *reduce_item(events_state *st, const char *phase, json_t *item)
     }
     if (strcmp(type, "command_execution") == 0) {
         const char *cmd = str_field(item, "command");
-        char *shown = command_text(cmd ? cmd : "?");
+        char *shown = events_command_text(cmd ? cmd : "?");
         char *out = NULL;
         if (started) {
             out = xasprintf("running: %s", shown);

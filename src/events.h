@@ -75,4 +75,8 @@ const char *events_last_message(const events_state *st, size_t *len);
  * reference), or NULL without keep_all. */
 json_t *events_all_messages(const events_state *st);
 
+/* A command as the user would type it: "/bin/bash -lc 'pytest -q'" →
+ * "pytest -q". A new string. */
+char *events_command_text(const char *cmd);
+
 #endif

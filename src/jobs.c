@@ -41,6 +41,7 @@ struct job {
     transcript *tr;         /* the call's transcript, or NULL */
     char *transcript_path;  /* kept after it is closed */
     char *review_target;    /* what a review without instructions is of, or NULL */
+    char *engine_name;      /* the engine that runs it ("appserver", "exec"), or NULL */
     store_turn_ref *turn;   /* its row in the registry, or NULL */
     size_t max_chars;       /* the result budget */
     struct job *next;
@@ -125,6 +126,7 @@ static void timer_closed(uv_handle_t *h)
     free(jb->session_key);
     free(jb->transcript_path);
     free(jb->review_target);
+    free(jb->engine_name);
     store_turn_release(jb->turn);
     free(jb);
 }
@@ -234,8 +236,8 @@ static char *review_target(const codex_request *req)
 /* The turn as the registry records it (borrowing the job's strings). */
 static store_turn turn_record(const job *jb)
 {
-    store_turn t = {jb->req.tool, jb->req.cd, jb->req.prompt, jb->req.prompt_len,
-                    jb->transcript_path};
+    store_turn t = {jb->req.tool,       jb->req.cd,          jb->req.prompt,
+                    jb->req.prompt_len, jb->transcript_path, jb->engine_name};
     if (jb->review_target) {
         t.prompt = jb->review_target;
         t.prompt_len = strlen(jb->review_target);
@@ -391,6 +393,8 @@ static void job_fail_early(job *jb, const char *err)
 static void open_record(jobs *j, job *jb, json_t *launch)
 {
     jb->review_target = review_target(&jb->req);
+    const char *engine_name = json_string_value(json_object_get(launch, "engine"));
+    jb->engine_name = engine_name ? xstrdup(engine_name) : NULL;
     store_turn t = turn_record(jb);
     if (j->cfg.state_dir) {
         json_t *h = json_pack("{s:s, s:s, s:s%}", "tool", jb->req.tool, "cd", jb->req.cd, "prompt",

@@ -10,6 +10,10 @@
 #include <uv.h>
 
 #include "child.h"
+#include "cli.h"
+#include "cli_log.h"
+#include "cli_ps.h"
+#include "doctor.h"
 #include "jobs.h"
 #include "limits.h"
 #include "log.h"
@@ -42,6 +46,9 @@ typedef struct {
 
 static const char usage_text[] =
     "Usage: codexmcp [OPTIONS]\n"
+    "       codexmcp doctor [OPTIONS]\n"
+    "       codexmcp ps [-n N] [--json]\n"
+    "       codexmcp log [-f] SESSION_ID\n"
     "\n"
     "An MCP server on stdio that hands coding work to the Codex CLI (a warm\n"
     "`codex app-server`, or `codex exec --json`). Add it to Claude Code with:\n"
@@ -94,7 +101,31 @@ static const char usage_text[] =
     "  --log-level LEVEL      stderr log level: debug, info, notice, warning,\n"
     "                         error, critical, alert, emergency (default: warning)\n"
     "  -h, --help             show this help and exit\n"
-    "  -V, --version          show the version and exit\n";
+    "  -V, --version          show the version and exit\n"
+    "\n"
+    "Commands (each has --help; `man codexmcp` has more):\n"
+    "  doctor                 check that calls can work here: codex, its flags, the\n"
+    "                         app-server, credentials, the state directory, the caps\n"
+    "  ps                     the calls running now and the latest to finish, in\n"
+    "                         every codexmcp process sharing the state directory\n"
+    "  log SESSION_ID         a session's turns as readable lines; -f follows\n";
+
+static const char doctor_usage[] =
+    "Usage: codexmcp doctor [OPTIONS]\n"
+    "\n"
+    "Checks that a Codex call can work here, one line per check: ✓ fine, ! works\n"
+    "but worth knowing, ✗ a call cannot work until it is fixed (each ! and ✗ is\n"
+    "followed by its fix): codex (launcher or native binary), its version, the\n"
+    "flags of `codex exec` codexmcp passes, the app-server's methods, CODEX_HOME\n"
+    "and credentials (never printed), the state directory and registry, and the\n"
+    "caps. It takes the server's options and environment variables, so it\n"
+    "checks what the server would run: give it those of your `claude mcp add`.\n"
+    "\n"
+    "  --color WHEN           auto (on a terminal, unless NO_COLOR is set), always\n"
+    "                         or never (default: auto)\n"
+    "  -h, --help             show this help and exit\n"
+    "\n"
+    "Exit status: 0 when no check failed, 1 when one did, 2 for a usage error.\n";
 
 static int parse_seconds(const char *s, double *out)
 {
@@ -254,53 +285,8 @@ enum {
     OPT_NO_YOLO,
     OPT_ALLOW_ROOT,
     OPT_TASK_TTL,
+    OPT_COLOR,
 };
-
-/* path made absolute (against the working directory) and without ".",
- * ".." or repeated slashes, by its text alone (it need not exist yet). */
-static char *absolute_path(const char *path)
-{
-    char cwd[4096];
-    char *full = path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL ? xstrdup(path)
-                                                                    : xasprintf("%s/%s", cwd, path);
-    char *out = xmalloc(strlen(full) + 2);
-    size_t n = 0;
-    char *save = NULL;
-    for (char *part = strtok_r(full, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
-        if (strcmp(part, ".") == 0)
-            continue;
-        if (strcmp(part, "..") == 0) {
-            while (n > 0 && out[--n] != '/')
-                ;
-            continue;
-        }
-        out[n++] = '/';
-        size_t len = strlen(part);
-        memcpy(out + n, part, len);
-        n += len;
-    }
-    if (n == 0)
-        out[n++] = '/';
-    out[n] = '\0';
-    free(full);
-    return out;
-}
-
-/* --state-dir, $CODEXMCP_STATE_DIR, $XDG_STATE_HOME/codexmcp (absolute
- * only, as the XDG spec says), ~/.local/state/codexmcp; NULL without any. */
-static char *state_dir_default(void)
-{
-    const char *v = getenv("CODEXMCP_STATE_DIR");
-    if (v && *v)
-        return xstrdup(v);
-    v = getenv("XDG_STATE_HOME");
-    if (v && v[0] == '/')
-        return xasprintf("%s/codexmcp", v);
-    v = getenv("HOME");
-    if (v && *v)
-        return xasprintf("%s/.local/state/codexmcp", v);
-    return NULL;
-}
 
 /* The registry in the state directory (opened when first used), or NULL
  * with *why set when there is no state directory. */
@@ -407,6 +393,17 @@ int main(int argc, char **argv)
      * kernel to kill it when codexmcp dies (see child.c). */
     if (argc > 1 && strcmp(argv[1], CHILD_EXEC_FLAG) == 0)
         return child_exec_main(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "ps") == 0)
+        return cli_ps_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "log") == 0)
+        return cli_log_main(argc - 1, argv + 1);
+    /* doctor takes the server's options: it checks what they would run. */
+    int doctor = argc > 1 && strcmp(argv[1], "doctor") == 0;
+    if (doctor) {
+        argc--;
+        argv++;
+    }
+    cli_color_when color = COLOR_AUTO;
 
     jobs_config cfg;
     jobs_config_default(&cfg);
@@ -473,6 +470,8 @@ int main(int argc, char **argv)
         {"no-yolo", no_argument, NULL, OPT_NO_YOLO},
         {"allow-root", required_argument, NULL, OPT_ALLOW_ROOT},
         {"task-ttl", required_argument, NULL, OPT_TASK_TTL},
+        {"color", required_argument, NULL, OPT_COLOR},
+        {"colour", required_argument, NULL, OPT_COLOR},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -482,8 +481,16 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
         switch (c) {
         case 'h':
-            fputs(usage_text, stdout);
+            fputs(doctor ? doctor_usage : usage_text, stdout);
             return 0;
+        case OPT_COLOR:
+            if (!doctor) {
+                fprintf(stderr, "codexmcp: --color is an option of doctor, ps and log\n");
+                return 2;
+            }
+            if (cli_color_parse(optarg, &color) != 0)
+                return bad_option("--color", optarg, "auto, always or never");
+            break;
         case 'V':
             printf("codexmcp %s\n", CODEXMCP_VERSION);
             return 0;
@@ -576,7 +583,9 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "codexmcp: unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr,
+                "codexmcp: unexpected argument '%s' (the commands are doctor, ps and log)\n",
+                argv[optind]);
         fprintf(stderr, "Try 'codexmcp --help' for more information.\n");
         return 2;
     }
@@ -594,6 +603,13 @@ int main(int argc, char **argv)
         char *abs = absolute_path(state_dir);
         free(state_dir);
         state_dir = abs;
+    }
+    if (doctor) {
+        doctor_config dc = {cfg.codex, cfg.native, cfg.engine, &pol, state_dir, color};
+        int rc = doctor_run(&dc);
+        policy_free(&pol);
+        free(state_dir);
+        return rc;
     }
 
     /* A client that goes away must give EPIPE, not kill us mid-cleanup;

@@ -132,6 +132,8 @@ static const char *const migrations[] = {
     "  expires_ms INTEGER NOT NULL"
     ");"
     "CREATE INDEX tasks_by_expiry ON tasks (expires_ms);",
+    /* 3: which engine ran each turn, for `codexmcp ps` (NULL before). */
+    "ALTER TABLE turns ADD COLUMN engine TEXT;",
 };
 
 /* Something went wrong on the worker: said on the loop when the
@@ -368,7 +370,8 @@ static int64_t do_begin(store *s, const store_turn *t)
         return 0;
     sqlite3_stmt *st = prepare(s,
                                "INSERT INTO turns (tool, cwd, prompt, status, transcript, "
-                               "server_pid, started_ms) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                               "server_pid, started_ms, engine) VALUES (?, ?, ?, 'running', ?, "
+                               "?, ?, ?)",
                                "recording a turn");
     if (st == NULL)
         return 0;
@@ -379,6 +382,7 @@ static int64_t do_begin(store *s, const store_turn *t)
     bind_text(st, 4, t->transcript);
     sqlite3_bind_int64(st, 5, getpid());
     sqlite3_bind_int64(st, 6, now_unix_ms());
+    bind_text(st, 7, t->engine);
     free(prompt);
     if (run(s, st, "recording a turn") != 0)
         return 0;
@@ -688,6 +692,7 @@ static void op_free(op *o)
     free((char *)o->t.cwd);
     free((char *)o->t.prompt);
     free((char *)o->t.transcript);
+    free((char *)o->t.engine);
     free(o->session_id);
     free(o->status);
     free(o->error);
@@ -957,6 +962,7 @@ static op *op_new(op_kind kind, store_turn_ref *turn, const store_turn *t)
         o->t.prompt = xstrndup(t->prompt ? t->prompt : "", t->prompt ? copy : 0);
         o->t.prompt_len = t->prompt ? t->prompt_len : 0;
         o->t.transcript = t->transcript ? xstrdup(t->transcript) : NULL;
+        o->t.engine = t->engine ? xstrdup(t->engine) : NULL;
     }
     return o;
 }
@@ -1084,4 +1090,245 @@ void store_task_get(store *s, const char *id, store_read_cb cb, void *ctx)
     o->cb = cb;
     o->ctx = ctx;
     submit(s, o);
+}
+
+/* ---- the command line's reads ---- */
+
+/* The registry at `path` opened on this thread, or NULL: with *error set
+ * when it cannot be, without when there is none yet. */
+static store *open_now(const char *path, char **error)
+{
+    *error = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT)
+            *error = xasprintf("cannot read the session registry %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    store *s = xcalloc(1, sizeof(*s));
+    s->path = xstrdup(path);
+    s->cur = op_new(OP_SESSIONS, NULL, NULL); /* where note() writes */
+    if (store_open(s, error) != 0) {
+        sqlite3_close(s->db);
+        s->db = NULL;
+    }
+    if (s->db == NULL && *error == NULL)
+        *error = xasprintf("cannot open the session registry %s", path);
+    if (s->db)
+        return s;
+    op_free(s->cur);
+    free(s->path);
+    free(s);
+    return NULL;
+}
+
+static void close_now(store *s)
+{
+    if (s == NULL)
+        return;
+    sqlite3_close(s->db);
+    op_free(s->cur);
+    free(s->path);
+    free(s);
+}
+
+static char *read_error(store *s)
+{
+    return xasprintf("the session registry %s cannot be read: %s", s->path, sqlite3_errmsg(s->db));
+}
+
+#define CALL_COLUMNS                                                                               \
+    "SELECT id, session_id, tool, cwd, engine, prompt, status, started_ms, finished_ms, "          \
+    "last_message, error, server_pid, transcript, "
+
+/* Appends the rows of st (CALL_COLUMNS) to rows: 0, or -1. */
+static int call_rows(sqlite3_stmt *st, json_t *rows)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_col c[STORE_ROW_CALL_COLS];
+        read_cols(st, c, STORE_ROW_CALL_COLS);
+        json_array_append_new(rows, store_row_call(c, owner_alive));
+    }
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int64_t row_int(json_t *row, const char *key)
+{
+    return json_integer_value(json_object_get(row, key));
+}
+
+/* When a call ended, for the order of the finished ones: a call left
+ * running by a server that is gone ended, as far as anyone knows, when it
+ * started. */
+static int64_t ended_ms(json_t *row)
+{
+    json_t *f = json_object_get(row, "finished_ms");
+    return json_is_integer(f) ? json_integer_value(f) : row_int(row, "started_ms");
+}
+
+json_t *store_read_calls(const char *path, unsigned recent, char **error)
+{
+    store *s = open_now(path, error);
+    if (s == NULL)
+        return *error ? NULL : json_array();
+    json_t *running = json_array(), *ended = json_array(), *out = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, CALL_COLUMNS "0 FROM turns WHERE status = 'running' ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK ||
+        call_rows(st, running) != 0)
+        goto fail;
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db,
+                           CALL_COLUMNS "0 FROM turns WHERE status != 'running' "
+                                        "ORDER BY finished_ms DESC, id DESC LIMIT ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, recent);
+    if (call_rows(st, ended) != 0)
+        goto fail;
+    sqlite3_finalize(st);
+    st = NULL;
+    out = json_array();
+    size_t i;
+    json_t *row;
+    /* Those whose server is gone go among the finished, by time. */
+    for (i = 0; i < json_array_size(running);) {
+        row = json_array_get(running, i);
+        if (strcmp(json_string_value(json_object_get(row, "status")), "running") == 0) {
+            json_array_append(out, row);
+            i++;
+            continue;
+        }
+        size_t at = 0;
+        while (at < json_array_size(ended) && ended_ms(json_array_get(ended, at)) >= ended_ms(row))
+            at++;
+        json_array_insert(ended, at, row);
+        json_array_remove(running, i);
+    }
+    for (i = 0; i < json_array_size(ended) && i < recent; i++)
+        json_array_append(out, json_array_get(ended, i));
+    json_decref(running);
+    json_decref(ended);
+    close_now(s);
+    return out;
+fail:
+    *error = read_error(s);
+    sqlite3_finalize(st);
+    json_decref(running);
+    json_decref(ended);
+    close_now(s);
+    return NULL;
+}
+
+/* Up to 5 session ids `id` names (`exact`: it is one of them). */
+static int match_sessions(store *s, const char *id, json_t *ids, int *exact)
+{
+    sqlite3_stmt *st = NULL;
+    *exact = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id FROM sessions WHERE id = ?1 UNION "
+                           "SELECT id FROM (SELECT id FROM sessions WHERE "
+                           "substr(id, 1, length(?1)) = ?1 ORDER BY updated_ms DESC LIMIT 5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    bind_text(st, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        if (v && strcmp(v, id) == 0)
+            *exact = 1;
+        json_array_append_new(ids, v ? json_string(v) : json_null());
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+json_t *store_read_session(const char *path, const char *id, char **error)
+{
+    store *s = open_now(path, error);
+    if (s == NULL)
+        return *error ? NULL : json_null();
+    json_t *ids = json_array(), *turns = NULL;
+    sqlite3_stmt *st = NULL;
+    int exact;
+    char *key = session_id_key(id); /* a UUID in lower case */
+    if (match_sessions(s, key, ids, &exact) != 0) {
+        *error = read_error(s);
+        goto done;
+    }
+    if (json_array_size(ids) == 0) {
+        turns = json_null();
+        goto done;
+    }
+    if (!exact && json_array_size(ids) > 1) {
+        char *list = json_dumps(ids, JSON_COMPACT);
+        *error = xasprintf("\"%s\" is the start of more than one session: %s%s", id, list,
+                           json_array_size(ids) >= 5 ? " and maybe more" : "");
+        free(list);
+        goto done;
+    }
+    const char *sid = exact ? key : json_string_value(json_array_get(ids, 0));
+    if (sqlite3_prepare_v2(s->db,
+                           CALL_COLUMNS "row_number() OVER (ORDER BY id) FROM turns "
+                                        "WHERE session_id = ?1 ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        *error = read_error(s);
+        goto done;
+    }
+    bind_text(st, 1, sid);
+    json_t *rows = json_array();
+    if (call_rows(st, rows) != 0) {
+        *error = read_error(s);
+        json_decref(rows);
+        goto done;
+    }
+    turns = json_pack("{s:s, s:o}", "SESSION_ID", sid, "turns", rows);
+done:
+    sqlite3_finalize(st);
+    free(key);
+    json_decref(ids);
+    close_now(s);
+    return turns;
+}
+
+json_t *store_read_summary(const char *path, char **error)
+{
+    store *s = open_now(path, error);
+    if (s == NULL)
+        return *error ? NULL
+                      : json_pack("{s:b, s:i, s:i, s:i}", "exists", 0, "sessions", 0, "turns", 0,
+                                  "running", 0);
+    json_int_t n[2] = {0, 0}, alive = 0;
+    static const char *const counts[2] = {"SELECT count(*) FROM sessions",
+                                          "SELECT count(*) FROM turns"};
+    sqlite3_stmt *st = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (sqlite3_prepare_v2(s->db, counts[i], -1, &st, NULL) != SQLITE_OK ||
+            sqlite3_step(st) != SQLITE_ROW)
+            goto fail;
+        n[i] = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (sqlite3_prepare_v2(s->db, "SELECT server_pid FROM turns WHERE status = 'running'", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto fail;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t pid = sqlite3_column_int64(st, 0);
+        if (pid > 0 && pid == (pid_t)pid && owner_alive((pid_t)pid))
+            alive++;
+    }
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    close_now(s);
+    return json_pack("{s:b, s:I, s:I, s:I}", "exists", 1, "sessions", n[0], "turns", n[1],
+                     "running", alive);
+fail:
+    *error = read_error(s);
+    sqlite3_finalize(st);
+    close_now(s);
+    return NULL;
 }

@@ -42,6 +42,7 @@ typedef struct {
     const char *prompt; /* what the turn was asked (shortened here) */
     size_t prompt_len;
     const char *transcript; /* or NULL */
+    const char *engine;     /* "appserver" or "exec", or NULL */
 } store_turn;
 
 /* Every function below copies what it needs, and does nothing (returning
@@ -96,5 +97,24 @@ void store_task_put(store *s, const store_task *t);
  * task left queued or running by a server that is gone reads as
  * "interrupted". */
 void store_task_get(store *s, const char *id, store_read_cb cb, void *ctx);
+
+/* ---- The command line's reads (codexmcp ps, log, doctor) ----
+ * Each opens the registry at `path` on the calling thread, reads and
+ * closes it: for a short-lived process with no loop. A registry not made
+ * yet is not created. NULL with *error (the caller frees it) when it
+ * cannot be read. */
+
+/* The calls (store_row_call objects) running now, oldest first, then the
+ * `recent` latest to finish, newest first; a call left running by a
+ * server that is gone counts as finished (interrupted) when it started.
+ * An array, empty when there is no registry. */
+json_t *store_read_calls(const char *path, unsigned recent, char **error);
+/* The session `id` names (a whole id, or the start of one that only one
+ * session's id starts with) and all its turns, oldest first:
+ * {"SESSION_ID", "turns":[store_row_call…]}. JSON null when no session
+ * matches; *error for an ambiguous prefix, naming the sessions. */
+json_t *store_read_session(const char *path, const char *id, char **error);
+/* {"exists":bool, "sessions":N, "turns":N, "running":N (alive)}. */
+json_t *store_read_summary(const char *path, char **error);
 
 #endif

@@ -113,6 +113,27 @@ json_t *store_row_turn(const store_col *c, store_alive_fn alive)
     return row;
 }
 
+json_t *store_row_call(const store_col *c, store_alive_fn alive)
+{
+    json_t *row = json_object();
+    json_object_set_new(row, "id", json_integer(c[0].num));
+    json_object_set_new(row, "SESSION_ID", col_text(&c[1]));
+    json_object_set_new(row, "tool", col_text(&c[2]));
+    json_object_set_new(row, "cwd", col_text(&c[3]));
+    json_object_set_new(row, "engine", col_text(&c[4]));
+    json_object_set_new(row, "prompt", col_text(&c[5]));
+    int gone = is_running(&c[6]) && !owner_alive(c[11].num, alive);
+    json_object_set_new(row, "status", status_of(&c[6], gone));
+    json_object_set_new(row, "started_ms", json_integer(c[7].num));
+    json_object_set_new(row, "finished_ms", c[8].text ? json_integer(c[8].num) : json_null());
+    json_object_set_new(row, "last_message", col_text(&c[9]));
+    json_object_set_new(row, "error", col_text(&c[10]));
+    json_object_set_new(row, "server_pid", json_integer(c[11].num));
+    json_object_set_new(row, "transcript", col_text(&c[12]));
+    json_object_set_new(row, "turn", json_integer(c[13].num));
+    return row;
+}
+
 json_t *store_row_task(const store_col *c, store_alive_fn alive)
 {
     json_t *status = col_text(&c[3]);

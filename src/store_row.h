@@ -39,6 +39,13 @@ json_t *store_row_session(const store_col *c, store_alive_fn alive);
 #define STORE_ROW_TURN_COLS 11
 json_t *store_row_turn(const store_col *c, store_alive_fn alive);
 
+/* A call (one turn) as `codexmcp ps` and `log` read it: turn id,
+ * session_id, tool, cwd, engine, prompt, status, started_ms, finished_ms,
+ * last_message, error, server_pid, transcript, its number in the session
+ * (0: not counted). Times are Unix milliseconds; absent text is null. */
+#define STORE_ROW_CALL_COLS 14
+json_t *store_row_call(const store_col *c, store_alive_fn alive);
+
 /* A task (store.h, store_task_get): id, tool, session_id, status,
  * status_message, result (JSON), is_error, server_pid, created_ms,
  * updated_ms, ttl_ms. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void oom(size_t n)
 {
@@ -352,4 +353,50 @@ const char *signal_name(int sig)
     default:
         return "signal";
     }
+}
+
+/* path made absolute (against the working directory) and without ".",
+ * ".." or repeated slashes, by its text alone (it need not exist yet). */
+char *absolute_path(const char *path)
+{
+    char cwd[4096];
+    char *full = path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL ? xstrdup(path)
+                                                                    : xasprintf("%s/%s", cwd, path);
+    char *out = xmalloc(strlen(full) + 2);
+    size_t n = 0;
+    char *save = NULL;
+    for (char *part = strtok_r(full, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+        if (strcmp(part, ".") == 0)
+            continue;
+        if (strcmp(part, "..") == 0) {
+            while (n > 0 && out[--n] != '/')
+                ;
+            continue;
+        }
+        out[n++] = '/';
+        size_t len = strlen(part);
+        memcpy(out + n, part, len);
+        n += len;
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = '\0';
+    free(full);
+    return out;
+}
+
+/* --state-dir, $CODEXMCP_STATE_DIR, $XDG_STATE_HOME/codexmcp (absolute
+ * only, as the XDG spec says), ~/.local/state/codexmcp; NULL without any. */
+char *state_dir_default(void)
+{
+    const char *v = getenv("CODEXMCP_STATE_DIR");
+    if (v && *v)
+        return xstrdup(v);
+    v = getenv("XDG_STATE_HOME");
+    if (v && v[0] == '/')
+        return xasprintf("%s/codexmcp", v);
+    v = getenv("HOME");
+    if (v && *v)
+        return xasprintf("%s/.local/state/codexmcp", v);
+    return NULL;
 }

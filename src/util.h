@@ -75,4 +75,12 @@ void iso_time_ms(int64_t ms, char out[ISO_TIME_LEN]);
 /* "SIGKILL" for SIGKILL, and so on for the signals codex may die of; else "signal". */
 const char *signal_name(int sig);
 
+/* path made absolute (against the working directory) and without ".",
+ * ".." or repeated slashes, by its text alone (it need not exist yet). */
+char *absolute_path(const char *path);
+/* The state directory when none is given: $CODEXMCP_STATE_DIR,
+ * $XDG_STATE_HOME/codexmcp (absolute only), ~/.local/state/codexmcp; NULL
+ * without any. A new string. */
+char *state_dir_default(void);
+
 #endif
