@@ -2,7 +2,7 @@
  * column values and types decoded into the answers codex_sessions and
  * codex_wait read, and stored text through the registry's fold().
  *   byte 0      what: 0 a session row, 1 a turn row, 2 a task row, 3 fold
- *               (the rest is the text)
+ *               (the rest is the text), 4 a call row (codexmcp ps, log)
  *   byte 1      which pids are alive: 0 none, 1 all, 2 the odd ones
  *   the rest    the columns, split at 0xFF bytes; a column's first byte is
  *               its type: 0 NULL, 1 an integer (up to 8 bytes, little
@@ -30,7 +30,7 @@
 #include "store_row.h"
 #include "utf8.h"
 
-#define COLS_MAX 13 /* the widest row: a session */
+#define COLS_MAX 14 /* the widest row: a call */
 
 static int alive_mode;
 
@@ -282,6 +282,49 @@ static void check_turn(const row *r)
     json_decref(v);
 }
 
+/* What codexmcp ps and log read of a call: these fields, of these types,
+ * finished_ms null exactly when the stored one is NULL. */
+static void check_call(const row *r)
+{
+    const store_col *c = r->c;
+    json_t *v = store_row_call(c, alive);
+    if (!json_is_object(v))
+        abort();
+    check_integer(v, "id", c[0].num);
+    check_text(v, "SESSION_ID", &c[1]);
+    check_text(v, "tool", &c[2]);
+    check_text(v, "cwd", &c[3]);
+    check_text(v, "engine", &c[4]);
+    check_text(v, "prompt", &c[5]);
+    check_integer(v, "started_ms", c[7].num);
+    json_t *fin = json_object_get(v, "finished_ms");
+    if (c[8].text ? !json_is_integer(fin) || json_integer_value(fin) != c[8].num
+                  : !json_is_null(fin))
+        abort();
+    check_text(v, "last_message", &c[9]);
+    check_text(v, "error", &c[10]);
+    check_integer(v, "server_pid", c[11].num);
+    check_text(v, "transcript", &c[12]);
+    check_integer(v, "turn", c[13].num);
+    const char *st = json_string_value(json_object_get(v, "status"));
+    const char *was = stored_status(&c[6]);
+    if (st == NULL)
+        abort();
+    if (was == NULL) {
+        if (strcmp(st, "unknown") != 0)
+            abort();
+    } else if (strcmp(was, "running") == 0) {
+        if (strcmp(st, stored_alive(c[11].num) ? "running" : "interrupted") != 0)
+            abort();
+    } else if (utf8_valid(was, strlen(was)) && strcmp(st, was) != 0) {
+        abort();
+    }
+    if (json_object_size(v) != 14)
+        abort();
+    check_strings(v);
+    json_decref(v);
+}
+
 /* What codex_wait and codex_cancel read of a task of another process
  * (tasks.c): these fields, of these types. */
 static void check_task(const row *r)
@@ -352,7 +395,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    int what = data[0] % 4;
+    int what = data[0] % 5;
     alive_mode = data[1] % 3;
     if (what == 3) {
         check_fold(data + 2, size - 2);
@@ -364,8 +407,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_session(&r);
     else if (what == 1)
         check_turn(&r);
-    else
+    else if (what == 2)
         check_task(&r);
+    else
+        check_call(&r);
     free_cols(&r);
     return 0;
 }

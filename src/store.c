@@ -1262,10 +1262,19 @@ json_t *store_read_session(const char *path, const char *id, char **error)
         goto done;
     }
     if (!exact && json_array_size(ids) > 1) {
-        char *list = json_dumps(ids, JSON_COMPACT);
-        *error = xasprintf("\"%s\" is the start of more than one session: %s%s", id, list,
-                           json_array_size(ids) >= 5 ? " and maybe more" : "");
-        free(list);
+        buf_t list;
+        buf_init(&list, (size_t)-1 / 2);
+        size_t i;
+        json_t *v;
+        json_array_foreach(ids, i, v)
+        {
+            buf_append(&list, "\n  ", 3);
+            if (json_is_string(v))
+                buf_append(&list, json_string_value(v), json_string_length(v));
+        }
+        *error = xasprintf("\"%s\" is the start of more than one session:%s%s", id, list.data,
+                           json_array_size(ids) >= 5 ? "\n  …" : "");
+        buf_free(&list);
         goto done;
     }
     const char *sid = exact ? key : json_string_value(json_array_get(ids, 0));

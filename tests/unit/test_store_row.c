@@ -196,12 +196,70 @@ static void test_fold(void **state)
     free(out);
 }
 
+/* A call as ps and log read it: times as numbers (finished_ms null while
+ * it runs), text as written, "interrupted" when its server is gone, and
+ * every field there when the row holds nothing but NULLs (written before
+ * the engine column, or by something else). */
+static void test_call_row(void **state)
+{
+    (void)state;
+    store_col c[STORE_ROW_CALL_COLS];
+    c[0] = num(7);
+    c[1] = text("01a2d0e0-0000-7000-8000-000000000001");
+    c[2] = text("codex");
+    c[3] = text("/home/u/app");
+    c[4] = text("appserver");
+    c[5] = text("fix the tests");
+    c[6] = text("running");
+    c[7] = num(1763900000000);
+    c[8] = text(NULL);
+    c[9] = text(NULL);
+    c[10] = text(NULL);
+    c[11] = num(4242);
+    c[12] = text("/tmp/t.jsonl");
+    c[13] = num(2);
+    json_t *row = store_row_call(c, all_alive);
+    assert_string_equal(json_string_value(json_object_get(row, "status")), "running");
+    assert_string_equal(json_string_value(json_object_get(row, "engine")), "appserver");
+    assert_true(json_is_null(json_object_get(row, "finished_ms")));
+    assert_int_equal(json_integer_value(json_object_get(row, "started_ms")), 1763900000000);
+    assert_int_equal(json_integer_value(json_object_get(row, "server_pid")), 4242);
+    assert_int_equal(json_integer_value(json_object_get(row, "turn")), 2);
+    assert_int_equal(json_integer_value(json_object_get(row, "id")), 7);
+    json_decref(row);
+    row = store_row_call(c, none_alive);
+    assert_string_equal(json_string_value(json_object_get(row, "status")), "interrupted");
+    json_decref(row);
+
+    c[6] = text("completed");
+    c[8] = num(1763900004000);
+    c[9] = text("all green");
+    row = store_row_call(c, none_alive);
+    assert_string_equal(json_string_value(json_object_get(row, "status")), "completed");
+    assert_int_equal(json_integer_value(json_object_get(row, "finished_ms")), 1763900004000);
+    assert_string_equal(json_string_value(json_object_get(row, "last_message")), "all green");
+    json_decref(row);
+
+    for (int i = 0; i < STORE_ROW_CALL_COLS; i++)
+        c[i] = text(NULL);
+    row = store_row_call(c, all_alive);
+    static const char *const keys[] = {"id",        "SESSION_ID",  "tool",         "cwd",
+                                       "engine",    "prompt",      "status",       "started_ms",
+                                       "finished_ms", "last_message", "error", "server_pid",
+                                       "transcript", "turn"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        assert_non_null(json_object_get(row, keys[i]));
+    assert_string_equal(json_string_value(json_object_get(row, "status")), "unknown");
+    json_decref(row);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_turn_as_written),  cmocka_unit_test(test_running_turn),
         cmocka_unit_test(test_pid_out_of_range), cmocka_unit_test(test_times_before_1970),
         cmocka_unit_test(test_not_utf8),         cmocka_unit_test(test_fold),
+        cmocka_unit_test(test_call_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
