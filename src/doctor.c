@@ -285,6 +285,16 @@ static int is_launcher(const char *path)
     return yes;
 }
 
+static int is_elf(const char *path)
+{
+    char magic[4] = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, magic, 4) : -1;
+    if (fd >= 0)
+        close(fd);
+    return n == 4 && memcmp(magic, "\177ELF", 4) == 0;
+}
+
 static void check_found(doctor *d)
 {
     const char *name = d->c->codex ? d->c->codex : "codex";
@@ -314,7 +324,8 @@ static void check_found(doctor *d)
         line(&d->r, '+', NULL,
              "codex: %s, the npm launcher (--no-native-codex: calls run it as it is)", d->found);
     else
-        line(&d->r, '+', NULL, "codex: %s, a native binary", d->found);
+        line(&d->r, '+', NULL, "codex: %s, %s", d->found,
+             is_elf(d->found) ? "a native binary" : "an executable that is not the npm launcher");
 }
 
 /* "codex-cli 0.169.0" → "0.169.0": the last word that starts with a digit
@@ -794,6 +805,8 @@ int doctor_run(const doctor_config *c)
     doctor d;
     memset(&d, 0, sizeof(d));
     d.c = c;
+    /* A codex that exits before reading its input is an EPIPE, not our end. */
+    (void)signal(SIGPIPE, SIG_IGN);
     cli_style_init(&d.r.st, cli_use_color(c->color));
     printf("%scodexmcp %s doctor%s\n", d.r.st.bold, CODEXMCP_VERSION, d.r.st.reset);
     fflush(stdout);
