@@ -86,7 +86,7 @@ function parsed(text) {
  * (null when not JSON), and why: a description for assertion messages.
  * After the inspector exits, no process of its server may be left.
  */
-async function inspector(args, { stateDir = tree.dir('state') } = {}) {
+async function inspector(args, { stateDir = tree.dir('state'), quiet = true } = {}) {
   const home = tree.dir('home');
   const mark = `inspector-${process.pid}-${++runSeq}`;
   // The inspector's own environment: it passes HOME, PATH and the like on.
@@ -104,7 +104,7 @@ async function inspector(args, { stateDir = tree.dir('state') } = {}) {
     no_proxy: '127.0.0.1,localhost',
   };
   const e = Object.entries(serverEnv).filter(([, v]) => v).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  const argv = [inspectorJs, '--cli', '-q', '--format', 'json', ...e, ...args, '--', serverBin(), '--codex', codexBin(), '--state-dir', stateDir];
+  const argv = [inspectorJs, '--cli', ...(quiet ? ['-q'] : []), '--format', 'json', ...e, ...args, '--', serverBin(), '--codex', codexBin(), '--state-dir', stateDir];
   const r = await run(node22, argv, env);
   const left = await waitNoneWithEnv(`CODEXMCP_E2E_MARK=${mark}`, 5000);
   if (!left.ok) await terminateWithEnv(`CODEXMCP_E2E_MARK=${mark}`);
@@ -155,6 +155,11 @@ test('tools/list: the five tools with their input schemas; no schema portability
     assert.deepEqual(byName.get('codex_wait').inputSchema.required, ['task']);
     assert.deepEqual(byName.get('codex_wait').inputSchema.properties.task?.anyOf?.map((s) => s.type), ['string', 'array']);
   }
+  // Without -q the inspector prints what --strict finds less portable (a
+  // `type` array, which a single-type dialect such as Gemini's rejects).
+  const loud = await inspector(['--method', 'tools/list', '--strict'], { quiet: false });
+  assert.equal(loud.code, 0, loud.why);
+  assert.doesNotMatch(loud.stderr, /Warning: tool|Error: tool/, loud.why);
 });
 
 test('tools/call codex: a real codex turn, then a second run resuming its SESSION_ID sees the first', T, async () => {
