@@ -24,7 +24,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 .PHONY: all deps need-pkgs need-cmocka test test-unit test-e2e test-asan test-valgrind lint fuzz \
-        soak demo bench clean help format
+        soak demo bench clean help format install uninstall
 
 all: $(BUILD)/codexmcp
 
@@ -174,6 +174,23 @@ bench: deps all $(BUILD)/bench/reducer
 	node bench/result-budget.mjs
 	$(BUILD)/bench/reducer
 	node bench/stream-rss.mjs
+
+## make install: installs build/codexmcp (built first if needed; it never runs `make deps`) as
+## $(DESTDIR)$(BINDIR)/codexmcp and the man page as $(DESTDIR)$(MANDIR)/man1/codexmcp.1; unless
+## given, PREFIX=/usr/local, BINDIR=$(PREFIX)/bin, MANDIR=$(PREFIX)/share/man, DESTDIR empty
+## make uninstall: removes exactly those two files (give it the same PREFIX, DESTDIR, ...)
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+INSTALL ?= install
+
+install: $(BUILD)/codexmcp
+	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1"
+	$(INSTALL) -m 0755 $(BUILD)/codexmcp "$(DESTDIR)$(BINDIR)/codexmcp"
+	$(INSTALL) -m 0644 codexmcp.1 "$(DESTDIR)$(MANDIR)/man1/codexmcp.1"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/codexmcp" "$(DESTDIR)$(MANDIR)/man1/codexmcp.1"
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c bench/*.c
