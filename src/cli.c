@@ -9,11 +9,8 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "limits.h"
 #include "util.h"
-
-/* How much of a transcript's end cli_last_event reads. */
-#define LAST_EVENT_TAIL_BYTES (64 * 1024)
-#define LAST_EVENT_MAX_BYTES 400
 
 int cli_color_parse(const char *when, cli_color_when *out)
 {
@@ -97,30 +94,67 @@ unsigned cli_columns(void)
     return ws.ws_col;
 }
 
-char *cli_last_event(const char *transcript)
+char *cli_safe(const char *text)
 {
-    int fd = open(transcript, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    off_t from = 0;
-    if (fstat(fd, &st) == 0 && st.st_size > LAST_EVENT_TAIL_BYTES)
-        from = st.st_size - LAST_EVENT_TAIL_BYTES;
-    char *data = xmalloc(LAST_EVENT_TAIL_BYTES + 1);
-    ssize_t n = pread(fd, data, LAST_EVENT_TAIL_BYTES, from);
-    close(fd);
-    if (n <= 0) {
-        free(data);
-        return NULL;
+    size_t n = strlen(text);
+    char *s = utf8_sanitize(text, n, n * 3 + 4); /* C0 but \n and \t: spaces */
+    unsigned char *p = (unsigned char *)s;
+    for (size_t i = 0; p[i]; i++) {
+        if (p[i] == 0x7f || p[i] == '\t')
+            p[i] = ' ';
+        else if (p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+            p[i] = ' ', p[i + 1] = ' ';
     }
+    return s;
+}
+
+char *cli_line(const char *text, size_t max)
+{
+    char *safe = cli_safe(text);
+    char *line = one_line(safe, max);
+    free(safe);
+    return line;
+}
+
+void cli_safe_json(json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val)
+        {
+            if (json_is_string(val)) {
+                char *safe = cli_safe(json_string_value(val));
+                json_object_set_new(v, key, json_string(safe));
+                free(safe);
+            } else {
+                cli_safe_json(val);
+            }
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *val;
+        json_array_foreach(v, i, val)
+        {
+            if (json_is_string(val)) {
+                char *safe = cli_safe(json_string_value(val));
+                json_array_set_new(v, i, json_string(safe));
+                free(safe);
+            } else {
+                cli_safe_json(val);
+            }
+        }
+    }
+}
+
+/* The description of the last complete line of data[0..n) with an
+ * event worth one, fed from `from` on (new string), or NULL. */
+static char *last_described(const char *data, size_t n, size_t from)
+{
     events_state ev;
     events_init(&ev, 0, NULL);
     char *last = NULL;
-    const char *p = data, *end = data + n;
-    if (from > 0) { /* the first line is cut: skip it */
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        p = nl ? nl + 1 : end;
-    }
+    const char *p = data + from, *end = data + n;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (nl == NULL)
@@ -133,10 +167,47 @@ char *cli_last_event(const char *transcript)
         p = nl + 1;
     }
     events_free(&ev);
-    free(data);
+    return last;
+}
+
+char *cli_last_event(const char *transcript)
+{
+    int fd = open(transcript, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return NULL;
+    }
+    size_t size = (size_t)st.st_size;
+    char *last = NULL;
+    /* The end: when no line in it is complete (one line longer than it, a
+     * command's whole output), more of it, up to the larger bound. */
+    for (size_t want = LAST_EVENT_TAIL_BYTES; last == NULL; want *= 8) {
+        if (want > LAST_EVENT_TAIL_MAX_BYTES)
+            want = LAST_EVENT_TAIL_MAX_BYTES;
+        size_t take = size < want ? size : want;
+        char *data = xmalloc(take + 1);
+        ssize_t got = pread(fd, data, take, (off_t)(size - take));
+        if (got <= 0) {
+            free(data);
+            break;
+        }
+        size_t from = 0;
+        if (take < size) { /* the first line is cut: skip it */
+            const char *nl = memchr(data, '\n', (size_t)got);
+            from = nl ? (size_t)(nl - data) + 1 : (size_t)got;
+        }
+        last = last_described(data, (size_t)got, from);
+        free(data);
+        if (take == size || want == LAST_EVENT_TAIL_MAX_BYTES)
+            break;
+    }
+    close(fd);
     if (last == NULL)
         return NULL;
-    char *line = one_line(last, LAST_EVENT_MAX_BYTES);
+    char *line = cli_line(last, LAST_EVENT_MAX_BYTES);
     free(last);
     return line;
 }

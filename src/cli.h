@@ -6,6 +6,7 @@
 #ifndef CODEXMCP_CLI_H
 #define CODEXMCP_CLI_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -34,9 +35,21 @@ char *cli_home_path(const char *path);
 /* The columns of the terminal stdout is, or 0 when it is not one. */
 unsigned cli_columns(void);
 
+/* Text from outside (codex, a transcript, the registry) made safe for a
+ * terminal: valid UTF-8, every control character (C0 but newline, DEL,
+ * C1: U+0080 to U+009F, which xterm reads as CSI and the like) a space, so
+ * no escape sequence of it reaches the terminal. cli_line: on one line of
+ * at most max bytes. New strings. */
+char *cli_safe(const char *text);
+char *cli_line(const char *text, size_t max);
+/* Every string in v (objects and arrays, deep) replaced by its cli_safe
+ * form: what is read from a transcript or the registry goes through it
+ * before any of it is printed. */
+void cli_safe_json(json_t *v);
+
 /* One short line for the last thing codex did in a transcript (its last
- * 64 KiB): "running `make`", "reasoning: …", a message…; NULL when there
- * is none or the file cannot be read. */
+ * line, read from its end): "running: make", "reasoning: …", "message: …",
+ * safe for a terminal; NULL when there is none or the file cannot be read. */
 char *cli_last_event(const char *transcript);
 
 #endif

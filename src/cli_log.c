@@ -6,25 +6,17 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "events.h"
+#include "limits.h"
 #include "store.h"
 #include "util.h"
-
-/* A transcript line longer than this is named, not shown. */
-#define LOG_LINE_MAX ((size_t)16 * 1024 * 1024)
-/* The last lines of a command's output shown under it. */
-#define LOG_OUTPUT_LINES 10
-/* The first lines of a prompt shown. */
-#define LOG_PROMPT_LINES 20
-/* -f: how often the transcript is read, and the registry asked whether the
- * call still runs. */
-#define FOLLOW_READ_MS 200
-#define FOLLOW_CHECK_MS 1000
 
 static const char log_usage[] =
     "Usage: codexmcp log [-f] [--state-dir DIR] [--color WHEN] SESSION_ID\n"
@@ -59,7 +51,7 @@ static const char *str(json_t *o, const char *key)
 static void lines(const log_view *v, const char *color, const char *first, const char *more,
                   const char *text)
 {
-    char *clean = utf8_sanitize(text, strlen(text), strlen(text) * 3 + 4);
+    char *clean = cli_safe(text);
     const char *prefix = first;
     for (const char *p = clean;;) {
         const char *nl = strchr(p, '\n');
@@ -200,9 +192,10 @@ static void show_line(log_view *v, const char *line, size_t len)
     if (blank_line(line, len))
         return;
     json_t *ev = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
+    cli_safe_json(ev); /* codex's text: no escape sequence reaches the terminal */
     const char *type = str(ev, "type");
     if (type == NULL) {
-        char *one = one_line(line, 200);
+        char *one = cli_line(line, 200);
         printf("%s? %s%s\n", v->st.dim, one, v->st.reset);
         free(one);
     } else if (strncmp(type, "item.", 5) == 0) {
@@ -265,6 +258,16 @@ static void feed(log_view *v, const char *data, size_t n)
     }
 }
 
+/* A line the transcript ends with but no newline: shown as it is (the
+ * end of a transcript cut short). */
+static void flush_partial(log_view *v)
+{
+    if (v->line.len && !v->skipping)
+        show_line(v, v->line.data, v->line.len);
+    buf_reset(&v->line);
+    v->skipping = 0;
+}
+
 /* Reads what fd has from where it is; -1 on a read error. */
 static int read_all(log_view *v, int fd)
 {
@@ -294,11 +297,16 @@ static void show_header(const log_view *v, json_t *turn)
     char when[32];
     local_time(json_integer_value(json_object_get(turn, "started_ms")), when);
     const char *engine = str(turn, "engine");
-    char *cwd = cli_home_path(str(turn, "cwd") ? str(turn, "cwd") : "?");
+    char *tool = one_line(str(turn, "tool") ? str(turn, "tool") : "?", 64);
+    char *eng = engine ? one_line(engine, 64) : NULL;
+    char *dir = one_line(str(turn, "cwd") ? str(turn, "cwd") : "?", 4096);
+    char *cwd = cli_home_path(dir);
     printf("%s── turn %lld · %s · %s%s%s · %s%s\n", v->st.bold,
-           (long long)json_integer_value(json_object_get(turn, "turn")),
-           str(turn, "tool") ? str(turn, "tool") : "?", when, engine ? " · " : "",
-           engine ? engine : "", cwd, v->st.reset);
+           (long long)json_integer_value(json_object_get(turn, "turn")), tool, when,
+           eng ? " · " : "", eng ? eng : "", cwd, v->st.reset);
+    free(tool);
+    free(eng);
+    free(dir);
     free(cwd);
     const char *prompt = str(turn, "prompt");
     if (prompt && *prompt) {
@@ -362,6 +370,7 @@ static void show_turn(log_view *v, json_t *turn, int *fd_out)
     }
     if (fd >= 0)
         close(fd);
+    flush_partial(v);
     show_end(v, turn);
 }
 
@@ -372,27 +381,44 @@ static void sleep_ms(unsigned ms)
         ;
 }
 
+static int pid_alive(json_int_t pid)
+{
+    return pid > 0 && pid == (pid_t)pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
 /* -f: reads the running turn's transcript as it grows until the registry
- * says the call ended. Returns the turn as last read. */
+ * says the call ended, or its server is gone, or the transcript ended and
+ * the registry has not said so within FOLLOW_END_WAIT_MS (it may be
+ * locked, or gone). A transcript cut shorter than what was read is read
+ * again from its start. Returns the turn as last read. */
 static json_t *follow(log_view *v, const char *db, const char *sid, json_int_t turn_id, int fd,
                       json_t *turn)
 {
-    unsigned since_check = 0;
+    json_int_t server = json_integer_value(json_object_get(turn, "server_pid"));
+    unsigned since_check = 0, since_end = 0;
     for (;;) {
+        struct stat st;
+        off_t at = lseek(fd, 0, SEEK_CUR);
+        if (fstat(fd, &st) == 0 && at > st.st_size) {
+            printf("%s(the transcript was cut short: read again from its start)%s\n", v->st.dim,
+                   v->st.reset);
+            buf_reset(&v->line);
+            v->skipping = 0;
+            (void)lseek(fd, 0, SEEK_SET);
+        }
         (void)read_all(v, fd);
         fflush(stdout);
         sleep_ms(FOLLOW_READ_MS);
         since_check += FOLLOW_READ_MS;
+        if (v->saw_end)
+            since_end += FOLLOW_READ_MS;
         if (since_check < FOLLOW_CHECK_MS)
             continue;
         since_check = 0;
         char *error = NULL;
         json_t *s = store_read_session(db, sid, &error);
-        if (s == NULL || json_is_null(s)) {
-            free(error);
-            json_decref(s);
-            continue; /* the registry is busy: next time */
-        }
+        free(error);
+        cli_safe_json(s);
         size_t i;
         json_t *t, *now = NULL;
         json_array_foreach(json_object_get(s, "turns"), i, t)
@@ -401,10 +427,19 @@ static json_t *follow(log_view *v, const char *db, const char *sid, json_int_t t
                 now = t;
         }
         const char *status = now ? str(now, "status") : NULL;
-        if (status && strcmp(status, "running") != 0) {
+        int ended = status && strcmp(status, "running") != 0;
+        if (ended || !pid_alive(server) || since_end >= FOLLOW_END_WAIT_MS) {
             (void)read_all(v, fd); /* what came last */
-            json_decref(turn);
-            turn = json_incref(now);
+            if (now) {
+                json_decref(turn);
+                turn = json_incref(now);
+            }
+            if (!ended) {
+                /* The registry did not say: the server is gone, or its
+                 * transcript ended without the registry's record. */
+                json_object_set_new(turn, "status",
+                                    json_string(pid_alive(server) ? "ended" : "interrupted"));
+            }
             json_decref(s);
             return turn;
         }
@@ -462,10 +497,14 @@ int cli_log_main(int argc, char **argv)
             return 0;
         case ':':
             fprintf(stderr, "codexmcp log: option '%s' needs a value\n", argv[optind - 1]);
+            fputs("Try 'codexmcp log --help'.\n", stderr);
             return 2;
         default:
-            fprintf(stderr, "codexmcp log: unknown option '%s'\nTry 'codexmcp log --help'.\n",
-                    argv[optind - 1]);
+            if (optopt)
+                fprintf(stderr, "codexmcp log: unknown option '-%c'\n", optopt);
+            else
+                fprintf(stderr, "codexmcp log: unknown option '%s'\n", argv[optind - 1]);
+            fputs("Try 'codexmcp log --help'.\n", stderr);
             return 2;
         }
     }
@@ -481,6 +520,7 @@ int cli_log_main(int argc, char **argv)
     char *key = id_key(argv[optind]);
     char *error = NULL;
     json_t *s = store_read_session(db, key, &error);
+    cli_safe_json(s);
     int rc = 0;
     if (s == NULL || json_is_null(s)) {
         if (error)
@@ -514,6 +554,7 @@ int cli_log_main(int argc, char **argv)
                 follow(&v, db, str(s, "SESSION_ID"),
                        json_integer_value(json_object_get(turn, "id")), fd, json_incref(turn));
             close(fd);
+            flush_partial(&v);
             show_end(&v, end);
             json_decref(end);
         }

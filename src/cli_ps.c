@@ -8,11 +8,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "limits.h"
 #include "store.h"
 #include "util.h"
-
-#define PS_RECENT_DEFAULT 10
-#define PS_RECENT_MAX 10000
 
 static const char ps_usage[] =
     "Usage: codexmcp ps [-n N] [--json] [--state-dir DIR] [--color WHEN]\n"
@@ -149,9 +147,9 @@ static void print_table(json_t *calls, int64_t now, const cli_style *st)
         int running = strcmp(status, "running") == 0;
         int64_t el = elapsed_ms(row, now);
         ps_row *r = &rows[i];
-        r->cell[C_SESSION] = xstrdup(str(row, "SESSION_ID", "-"));
-        r->cell[C_STATUS] = xstrdup(status);
-        r->cell[C_ENGINE] = xstrdup(str(row, "engine", "-"));
+        r->cell[C_SESSION] = one_line(str(row, "SESSION_ID", "-"), 64);
+        r->cell[C_STATUS] = one_line(status, 32);
+        r->cell[C_ENGINE] = one_line(str(row, "engine", "-"), 32);
         r->cell[C_ELAPSED] = el >= 0 ? cli_duration(el) : xstrdup("-");
         r->cell[C_PID] =
             xasprintf("%lld", (long long)json_integer_value(json_object_get(row, "server_pid")));
@@ -214,7 +212,7 @@ int cli_ps_main(int argc, char **argv)
         switch (c) {
         case 'n':
             if (parse_uint(optarg, PS_RECENT_MAX, &recent) != 0) {
-                fprintf(stderr, "codexmcp ps: invalid -n '%s': expected 0 to %d\n", optarg,
+                fprintf(stderr, "codexmcp ps: invalid -n '%s': expected 0 to %u\n", optarg,
                         PS_RECENT_MAX);
                 return 2;
             }
@@ -238,10 +236,14 @@ int cli_ps_main(int argc, char **argv)
             return 0;
         case ':':
             fprintf(stderr, "codexmcp ps: option '%s' needs a value\n", argv[optind - 1]);
+            fputs("Try 'codexmcp ps --help'.\n", stderr);
             return 2;
         default:
-            fprintf(stderr, "codexmcp ps: unknown option '%s'\nTry 'codexmcp ps --help'.\n",
-                    argv[optind - 1]);
+            if (optopt)
+                fprintf(stderr, "codexmcp ps: unknown option '-%c'\n", optopt);
+            else
+                fprintf(stderr, "codexmcp ps: unknown option '%s'\n", argv[optind - 1]);
+            fputs("Try 'codexmcp ps --help'.\n", stderr);
             return 2;
         }
     }
@@ -257,6 +259,7 @@ int cli_ps_main(int argc, char **argv)
     char *error = NULL;
     json_t *calls = store_read_calls(path, (unsigned)recent, &error);
     free(path);
+    cli_safe_json(calls); /* what the registry holds: no escape sequence reaches the terminal */
     if (calls == NULL) {
         fprintf(stderr, "codexmcp ps: %s\n", error);
         free(error);

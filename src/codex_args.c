@@ -136,7 +136,8 @@ static const char output_schema_json[] =
     "\"done\":{\"type\":\"integer\"},"
     "\"pending\":{\"type\":\"integer\"},"
     /* codex_wait: a result per task; codex_cancel: the ids it stopped */
-    "\"tasks\":{\"type\":\"array\",\"items\":{\"anyOf\":[{\"type\":\"object\"},{\"type\":\"string\"}]}},"
+    "\"tasks\":{\"type\":\"array\",\"items\":{\"anyOf\":[{\"type\":\"object\"},{\"type\":"
+    "\"string\"}]}},"
     "\"cancelled\":{\"type\":\"integer\"}"
     "},\"required\":[\"success\"]}";
 

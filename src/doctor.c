@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,19 +18,24 @@
 
 #include "child.h"
 #include "launcher.h"
+#include "limits.h"
+#include "proctree.h"
 #include "store.h"
 #include "util.h"
 #include "version.h"
 
 extern char **environ;
 
-/* The codex versions codexmcp's tests run (tests/e2e/package.json). */
-#define CODEX_TESTED "0.169.0"
-/* Time limits of what doctor runs, and how much of its output it reads. */
-#define QUICK_MS 10000     /* --version, --help, login status */
-#define APPSERVER_MS 20000 /* spawn to the last probe's answer */
-#define EXIT_WAIT_MS 2000  /* after stdin closes, before SIGKILL */
-#define OUT_MAX ((size_t)1024 * 1024)
+#define CODEX_TESTED CODEX_TESTED_VERSION
+#define QUICK_MS DOCTOR_QUICK_MS
+#define APPSERVER_MS DOCTOR_APPSERVER_MS
+#define EXIT_WAIT_MS DOCTOR_EXIT_WAIT_MS
+#define OUT_MAX DOCTOR_OUTPUT_MAX
+/* While a codex runs, how often doctor looks whether it has exited. */
+#define EXIT_POLL_MS 50
+/* After it exited, how long what it left in its pipes is read (a process
+ * it started may hold them open). */
+#define DRAIN_MS 200
 
 typedef struct {
     cli_style st;
@@ -64,8 +70,9 @@ typedef struct {
     size_t out_len, err_len;
     int status; /* waitpid's */
     int timed_out;
-    int spawn_error; /* errno of posix_spawn, or 0 */
-    int64_t ms;      /* how long it took */
+    int spawn_error; /* errno of posix_spawn (or pipe2), or 0 */
+    unsigned limit_ms;
+    int64_t ms; /* how long it took */
 } run_result;
 
 /* Whether what came on stdout is all that was awaited (then stdin closes). */
@@ -81,9 +88,7 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
 {
     if (*len + n > OUT_MAX)
         n = OUT_MAX - *len;
-    *buf = realloc(*buf, *len + n + 1);
-    if (*buf == NULL)
-        abort();
+    *buf = xrealloc(*buf, *len + n + 1);
     memcpy(*buf + *len, data, n);
     *len += n;
     (*buf)[*len] = '\0';
@@ -96,21 +101,60 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* SIGINT, SIGTERM or SIGHUP while a codex runs: it and everything it
+ * started go, then doctor exits as the signal asks. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+    stop_signal = sig;
+}
+
+/* Every process doctor started, and every one they started: doctor is a
+ * subreaper, so a codex's daemon (setsid and all) is its descendant too.
+ * Killed and reaped. */
+static void end_descendants(void)
+{
+    for (int round = 0; round < 5; round++) {
+        size_t n = proctree_signal_descendants((int)getpid(), SIGKILL, 0);
+        pid_t w;
+        while ((w = waitpid(-1, NULL, n ? 0 : WNOHANG)) > 0)
+            ;
+        if (n == 0)
+            break;
+    }
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
 /* Runs argv in its own process group with envp, writes `input` (or
- * nothing) to its stdin, reads stdout and stderr until it exits, `done`
- * says stdout has what was awaited (stdin is then closed), or `limit_ms`
- * passes; then waits EXIT_WAIT_MS for it to exit, and kills the group. */
+ * nothing) to its stdin, and reads its stdout and stderr until it has
+ * exited and its pipes are drained, or `done` says stdout has what was
+ * awaited (stdin is then closed, and it has EXIT_WAIT_MS to exit), or
+ * `limit_ms` passes (timed_out). Whatever of it is left then is killed:
+ * its group and every descendant. */
 static void run(char *const argv[], char *const envp[], const char *input, unsigned limit_ms,
                 run_done_fn done, void *ctx, run_result *r)
 {
     memset(r, 0, sizeof(*r));
+    r->limit_ms = limit_ms;
     r->out = xstrdup("");
     r->err = xstrdup("");
-    int in[2], out[2], err[2];
-    if (pipe2(in, O_CLOEXEC) != 0)
-        abort();
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
-        abort();
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+        r->spawn_error = errno;
+        for (int i = 0; i < 2; i++) {
+            close_fd(&in[i]);
+            close_fd(&out[i]);
+            close_fd(&err[i]);
+        }
+        return;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -122,91 +166,93 @@ static void run(char *const argv[], char *const envp[], const char *input, unsig
     sigset_t none;
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+    /* SIGPIPE is ignored here: the child gets the default back. */
+    sigset_t dflt;
+    sigemptyset(&dflt);
+    sigaddset(&dflt, SIGPIPE);
+    sigaddset(&dflt, SIGINT);
+    sigaddset(&dflt, SIGTERM);
+    sigaddset(&dflt, SIGHUP);
+    posix_spawnattr_setsigdefault(&at, &dflt);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
     int64_t start = mono_ms();
     r->spawn_error = posix_spawn(&pid, argv[0], &fa, &at, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
+    close_fd(&in[0]);
+    close_fd(&out[1]);
+    close_fd(&err[1]);
     if (r->spawn_error) {
-        close(in[1]);
-        close(out[0]);
-        close(err[0]);
+        close_fd(&in[1]);
+        close_fd(&out[0]);
+        close_fd(&err[0]);
         return;
     }
     if (input)
         (void)!write(in[1], input, strlen(input)); /* small: fits the pipe */
-    int in_fd = in[1];
-    if (input == NULL || (done && done(r->out, r->out_len, ctx))) {
-        close(in_fd);
-        in_fd = -1;
-    }
-    int64_t deadline = start + limit_ms, closed_at = in_fd < 0 ? start : -1;
+    else
+        close_fd(&in[1]);
+    int64_t deadline = start + limit_ms, closed_at = -1, exited_at = -1;
+    int exited = 0;
     struct pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds > 0) {
+    while ((p[0].fd >= 0 || p[1].fd >= 0) && !stop_signal) {
         int64_t now = mono_ms();
-        int64_t until = closed_at >= 0 && closed_at + EXIT_WAIT_MS < deadline
-                            ? closed_at + EXIT_WAIT_MS
-                            : deadline;
-        if (now >= until) {
-            r->timed_out = closed_at < 0 || now >= deadline;
+        if (!exited && waitpid(pid, &r->status, WNOHANG) == pid) {
+            exited = 1;
+            exited_at = now;
+        }
+        if (exited && now >= exited_at + DRAIN_MS)
+            break; /* what holds the pipes now is not the codex asked */
+        if (closed_at >= 0 && now >= closed_at + EXIT_WAIT_MS)
+            break; /* it answered; it does not exit: killed below */
+        if (now >= deadline) {
+            r->timed_out = 1;
             break;
         }
-        int n = poll(p, 2, (int)(until - now));
-        if (n < 0 && errno != EINTR)
-            break;
+        int n = poll(p, 2, EXIT_POLL_MS);
         for (int i = 0; i < 2 && n > 0; i++) {
             if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
-            char chunk[8192];
+            char chunk[65536];
             ssize_t got = read(p[i].fd, chunk, sizeof(chunk));
-            if (got > 0) {
-                if (i == 0)
-                    append(&r->out, &r->out_len, chunk, (size_t)got);
-                else
-                    append(&r->err, &r->err_len, chunk, (size_t)got);
-            } else if (got == 0 || errno != EINTR) {
-                close(p[i].fd);
-                p[i].fd = -1;
-                open_fds--;
-            }
+            if (got > 0 && i == 0)
+                append(&r->out, &r->out_len, chunk, (size_t)got);
+            else if (got > 0)
+                append(&r->err, &r->err_len, chunk, (size_t)got);
+            else if (got == 0 || errno != EINTR)
+                close_fd(&p[i].fd);
         }
-        if (in_fd >= 0 && done && done(r->out, r->out_len, ctx)) {
-            close(in_fd);
-            in_fd = -1;
+        if (in[1] >= 0 && done && done(r->out, r->out_len, ctx)) {
+            close_fd(&in[1]);
             closed_at = mono_ms();
         }
     }
-    if (in_fd >= 0)
-        close(in_fd);
-    for (int i = 0; i < 2; i++)
-        if (p[i].fd >= 0)
-            close(p[i].fd);
-    /* Its output is closed or its time is up: whatever of its group is
-     * left goes (the launcher's Node and the native binary under it). */
-    int64_t wait_until = mono_ms() + (r->timed_out ? 0 : EXIT_WAIT_MS);
-    for (;;) {
-        pid_t w = waitpid(pid, &r->status, WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR)
-            break;
-        if (mono_ms() >= wait_until) {
-            if (!r->timed_out && closed_at < 0)
-                r->timed_out = 1;
+    close_fd(&in[1]);
+    close_fd(&p[0].fd);
+    close_fd(&p[1].fd);
+    if (!exited) {
+        /* Its pipes closed, its time is up, or a signal came: a last look,
+         * then the group goes. */
+        for (int64_t until = mono_ms() + (r->timed_out || stop_signal ? 0 : EXIT_WAIT_MS);;) {
+            if (waitpid(pid, &r->status, WNOHANG) == pid) {
+                exited = 1;
+                break;
+            }
+            if (mono_ms() >= until)
+                break;
+            struct timespec ts = {0, EXIT_POLL_MS * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (!exited) {
             kill(-pid, SIGKILL);
             while (waitpid(pid, &r->status, 0) < 0 && errno == EINTR)
                 ;
-            break;
         }
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
     }
-    kill(-pid, SIGKILL); /* anything it left behind in its group */
+    kill(-pid, SIGKILL);
+    end_descendants();
     r->ms = mono_ms() - start;
 }
 
@@ -240,7 +286,7 @@ static char **call_env(const codex_cmd *cmd)
 static const char *status_text(const run_result *r, char *buf, size_t n)
 {
     if (r->timed_out)
-        snprintf(buf, n, "did not finish within its time limit");
+        snprintf(buf, n, "did not finish within %.0f s", (double)r->limit_ms / 1000);
     else if (WIFSIGNALED(r->status))
         snprintf(buf, n, "was killed by signal %d (%s)", WTERMSIG(r->status),
                  signal_name(WTERMSIG(r->status)));
@@ -254,27 +300,67 @@ static int ran_ok(const run_result *r)
     return !r->spawn_error && !r->timed_out && WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0;
 }
 
-/* The first line of a command's stderr (or stdout), for a ✗ line. */
-static char *said(const run_result *r)
-{
-    const char *s = r->err_len ? r->err : r->out;
-    /* codex's harmless warnings come first: skip them */
-    while (strncmp(s, "WARNING:", 8) == 0 && strchr(s, '\n'))
-        s = strchr(s, '\n') + 1;
-    return one_line(*s ? s : "(nothing)", 300);
-}
-
 /* ---- the checks ---- */
 
 typedef struct {
     const doctor_config *c;
     report r;
-    char *found;   /* codex as found, or NULL */
-    codex_cmd cmd; /* what a call runs */
-    char **env;    /* the environment a call gives it */
-    int usable;    /* codex runs and says its version */
-    char *version; /* "0.169.0" */
+    char *found;      /* codex as found, or NULL */
+    codex_cmd cmd;    /* what a call runs */
+    char **env;       /* the environment a call gives it */
+    int usable;       /* codex runs and says its version */
+    char *version;    /* "0.169.0" */
+    char *secrets[3]; /* credentials in the environment: never printed */
 } doctor;
+
+/* text with every credential doctor knows of, and anything shaped like an
+ * OpenAI key ("sk-" and 16 more), replaced (in place). */
+static void redact(const doctor *d, char *text)
+{
+    static const char mark[] = "[redacted]";
+    for (size_t i = 0; i < sizeof(d->secrets) / sizeof(d->secrets[0]); i++) {
+        const char *sec = d->secrets[i];
+        size_t n = sec ? strlen(sec) : 0;
+        if (n < 4)
+            continue;
+        for (char *p = strstr(text, sec); p; p = strstr(p, sec)) {
+            size_t m = n < sizeof(mark) - 1 ? n : sizeof(mark) - 1;
+            memcpy(p, mark, m);
+            memmove(p + m, p + n, strlen(p + n) + 1);
+            p += m;
+        }
+    }
+    static const char key[] = "sk-…";
+    for (char *p = strstr(text, "sk-"); p; p = strstr(p + 1, "sk-")) {
+        size_t n = 3;
+        while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+               (p[n] >= '0' && p[n] <= '9') || p[n] == '-' || p[n] == '_')
+            n++;
+        if (n >= 19) {
+            memcpy(p, key, sizeof(key) - 1);
+            memmove(p + sizeof(key) - 1, p + n, strlen(p + n) + 1);
+        }
+    }
+}
+
+/* Text codex printed, as a report line may show it: one line, safe for a
+ * terminal, no credential. */
+static char *shown(const doctor *d, const char *text, size_t max)
+{
+    char *line = cli_line(text, max);
+    redact(d, line);
+    return line;
+}
+
+/* The first line of a command's stderr (or stdout), for a ✗ line. */
+static char *said(const doctor *d, const run_result *r)
+{
+    const char *s = r->err_len ? r->err : r->out;
+    /* codex's harmless warnings come first: skip them */
+    while (strncmp(s, "WARNING:", 8) == 0 && strchr(s, '\n'))
+        s = strchr(s, '\n') + 1;
+    return shown(d, *s ? s : "(nothing)", 300);
+}
 
 static int is_launcher(const char *path)
 {
@@ -334,7 +420,9 @@ static char *version_of(const char *out)
 {
     char *copy = xstrdup(out), *save = NULL, *v = NULL;
     for (char *w = strtok_r(copy, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save))
-        if (w[0] >= '0' && w[0] <= '9' && strchr(w, '.')) {
+        if (w[0] >= '0' && w[0] <= '9' && strchr(w, '.') &&
+            strspn(w, "0123456789.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-") ==
+                strlen(w)) {
             free(v);
             v = xstrdup(w);
         }
@@ -352,12 +440,12 @@ static void check_version(doctor *d)
         line(&d->r, 'x', "check that the file is a codex binary it can run, or reinstall codex",
              "codex --version: cannot run %s: %s", d->cmd.path, strerror(r.spawn_error));
     } else if (!ran_ok(&r)) {
-        char *s = said(&r);
+        char *s = said(d, &r);
         line(&d->r, 'x', "reinstall codex (`npm i -g @openai/codex@" CODEX_TESTED "`)",
              "codex --version %s: %s", status_text(&r, why, sizeof(why)), s);
         free(s);
     } else if ((d->version = version_of(r.out)) == NULL) {
-        char *s = one_line(r.out, 200);
+        char *s = shown(d, r.out, 200);
         line(&d->r, 'x', "point --codex at the Codex CLI (`npm i -g @openai/codex`)",
              "codex --version printed no version: \"%s\"", s);
         free(s);
@@ -411,7 +499,7 @@ static void check_exec(doctor *d)
         run(argv, d->env, NULL, QUICK_MS, NULL, NULL, &r);
         if (!ran_ok(&r)) {
             char why[128];
-            char *s = said(&r);
+            char *s = said(d, &r);
             broken = xasprintf("codex exec %s--help %s: %s", needs[i].sub ? needs[i].sub : "",
                                status_text(&r, why, sizeof(why)), s);
             free(s);
@@ -449,17 +537,20 @@ static const char *const as_methods[] = {
 };
 #define AS_PROBES (sizeof(as_methods) / sizeof(as_methods[0]))
 
-/* Every request (ids 1 to 1 + AS_PROBES) answered. */
+/* The app-server's answers to the requests (ids 1 to 1 + AS_PROBES), by
+ * id - 1, read as its lines come (each line once). */
+typedef struct {
+    json_t *answers;
+    size_t parsed; /* bytes of stdout already read as lines */
+    size_t got;
+} as_probe;
+
 static int as_done(const char *out, size_t len, void *ctx)
 {
-    (void)len;
-    json_t *answers = ctx;
-    json_array_clear(answers);
-    for (size_t i = 0; i <= AS_PROBES; i++)
-        json_array_append_new(answers, json_null());
-    size_t got = 0;
-    for (const char *p = out; *p;) {
-        const char *nl = strchr(p, '\n');
+    as_probe *pr = ctx;
+    while (pr->parsed < len) {
+        const char *p = out + pr->parsed;
+        const char *nl = memchr(p, '\n', len - pr->parsed);
         if (nl == NULL)
             break;
         json_t *msg = json_loadb(p, (size_t)(nl - p), 0, NULL);
@@ -467,14 +558,15 @@ static int as_done(const char *out, size_t len, void *ctx)
         if (json_is_integer(id) && json_integer_value(id) >= 1 &&
             json_integer_value(id) <= (json_int_t)AS_PROBES + 1) {
             size_t k = (size_t)json_integer_value(id) - 1;
-            if (json_is_null(json_array_get(answers, k)))
-                got++;
-            json_array_set(answers, k, msg);
+            if (json_is_null(json_array_get(pr->answers, k))) {
+                pr->got++;
+                json_array_set(pr->answers, k, msg);
+            }
         }
         json_decref(msg);
-        p = nl + 1;
+        pr->parsed = (size_t)(nl - out) + 1;
     }
-    return got == AS_PROBES + 1;
+    return pr->got == AS_PROBES + 1;
 }
 
 static void check_appserver(doctor *d)
@@ -504,11 +596,14 @@ static void check_appserver(doctor *d)
         free(probe);
     }
     char *argv[] = {d->cmd.path, "app-server", NULL};
-    json_t *answers = json_array();
+    as_probe pr = {json_array(), 0, 0};
+    for (size_t i = 0; i <= AS_PROBES; i++)
+        json_array_append_new(pr.answers, json_null());
+    json_t *answers = pr.answers;
     run_result r;
-    run(argv, d->env, in.data, APPSERVER_MS, as_done, answers, &r);
+    run(argv, d->env, in.data, APPSERVER_MS, as_done, &pr, &r);
     buf_free(&in);
-    (void)as_done(r.out, r.out_len, answers);
+    (void)as_done(r.out, r.out_len, &pr);
     char mark = d->c->engine == ENGINE_APPSERVER ? 'x' : '!';
     const char *fix_auto = d->c->engine == ENGINE_APPSERVER
                                ? "use --engine auto (it falls back to exec) or install the tested "
@@ -520,41 +615,51 @@ static void check_appserver(doctor *d)
     json_t *result = json_object_get(init_answer, "result");
     if (!json_is_object(result)) {
         char why[128];
-        char *s = said(&r);
+        char *s = said(d, &r);
         const char *err =
             json_string_value(json_object_get(json_object_get(init_answer, "error"), "message"));
-        if (err)
-            line(&d->r, mark, fix_auto, "codex app-server refused initialize: %s", err);
-        else
+        if (err) {
+            char *e = shown(d, err, 300);
+            line(&d->r, mark, fix_auto, "codex app-server refused initialize: %s", e);
+            free(e);
+        } else
             line(&d->r, mark, fix_auto, "codex app-server did not answer initialize: it %s%s%s",
                  r.spawn_error ? "could not start" : status_text(&r, why, sizeof(why)),
                  r.spawn_error ? "" : ": ", r.spawn_error ? "" : s);
         free(s);
     } else {
-        buf_t missing;
+        buf_t missing, silent;
         buf_init(&missing, 4096);
+        buf_init(&silent, 4096);
         for (size_t i = 0; i < AS_PROBES; i++) {
             json_t *a = json_array_get(answers, i + 1);
             const char *m =
                 json_string_value(json_object_get(json_object_get(a, "error"), "message"));
-            int unknown = json_is_null(a) || (m && strstr(m, "unknown variant") != NULL);
-            if (!unknown)
+            buf_t *b = json_is_null(a)                             ? &silent
+                       : m && strstr(m, "unknown variant") != NULL ? &missing
+                                                                   : NULL;
+            if (b == NULL)
                 continue;
-            if (missing.len)
-                buf_append(&missing, ", ", 2);
-            buf_append(&missing, as_methods[i], strlen(as_methods[i]));
+            if (b->len)
+                buf_append(b, ", ", 2);
+            buf_append(b, as_methods[i], strlen(as_methods[i]));
         }
         if (missing.len)
             line(&d->r, mark, fix_auto,
                  "codex app-server answers initialize but does not know %s, which the engine "
                  "sends",
                  missing.data);
+        else if (silent.len)
+            line(&d->r, mark, fix_auto,
+                 "codex app-server answers initialize but did not answer %s within %u s",
+                 silent.data, APPSERVER_MS / 1000);
         else
             line(&d->r, '+', NULL,
                  "codex app-server answers initialize (in %lld ms) and knows the %zu methods the "
                  "engine sends",
                  (long long)r.ms, AS_PROBES);
         buf_free(&missing);
+        buf_free(&silent);
     }
     json_decref(answers);
     run_free(&r);
@@ -669,25 +774,25 @@ static void check_home_and_credentials(doctor *d)
     provider_info p;
     read_provider(home, &p);
     int custom = p.provider && strcmp(p.provider, "openai") != 0;
-    const char *env_key = p.env_key;
+    char *name = p.provider ? cli_line(p.provider, 80) : NULL;
+    char *key = p.env_key ? cli_line(p.env_key, 80) : NULL;
+    const char *codex_key = getenv("CODEX_API_KEY"), *openai_key = getenv("OPENAI_API_KEY");
     if (custom && !p.openai_auth) {
-        if (env_key && !(getenv(env_key) && *getenv(env_key))) {
-            char *fix = xasprintf("set %s for codexmcp (claude mcp add -e %s=…)", env_key, env_key);
+        if (key && !(getenv(p.env_key) && *getenv(p.env_key))) {
+            char *fix = xasprintf("set %s for codexmcp (claude mcp add -e %s=…)", key, key);
             line(&d->r, 'x', fix,
                  "credentials: model provider \"%s\" (config.toml) reads %s, which is not set",
-                 p.provider, env_key);
+                 name, key);
             free(fix);
-        } else if (env_key) {
+        } else if (key) {
             line(&d->r, '+', NULL, "credentials: model provider \"%s\" (config.toml): %s is set",
-                 p.provider, env_key);
+                 name, key);
         } else {
             line(&d->r, '+', NULL, "credentials: model provider \"%s\" (config.toml) needs none",
-                 p.provider);
+                 name);
         }
-    } else if (getenv("CODEX_API_KEY") && *getenv("CODEX_API_KEY")) {
+    } else if (codex_key && *codex_key) {
         line(&d->r, '+', NULL, "credentials: CODEX_API_KEY is set");
-    } else if (getenv("OPENAI_API_KEY") && *getenv("OPENAI_API_KEY")) {
-        line(&d->r, '+', NULL, "credentials: OPENAI_API_KEY is set");
     } else if (d->usable) {
         /* What codex says is never printed: it may show part of a key. */
         char *argv[] = {d->cmd.path, "login", "status", NULL};
@@ -698,9 +803,15 @@ static void check_home_and_credentials(doctor *d)
                  strstr(r.out, "ChatGPT") || strstr(r.err, "ChatGPT")   ? "ChatGPT"
                  : strstr(r.out, "API key") || strstr(r.err, "API key") ? "an API key"
                                                                         : "codex login status");
+        else if (openai_key && *openai_key)
+            line(&d->r, 'x',
+                 "set CODEX_API_KEY instead (claude mcp add -e CODEX_API_KEY=…), or log codex in "
+                 "with it: `printenv OPENAI_API_KEY | codex login --with-api-key`",
+                 "credentials: only OPENAI_API_KEY is set, which codex exec and the app-server do "
+                 "not read: requests would go without a key");
         else
-            line(&d->r, 'x', "run `codex login` (or set OPENAI_API_KEY for codexmcp)",
-                 "credentials: none: codex is not logged in and OPENAI_API_KEY is not set");
+            line(&d->r, 'x', "run `codex login` (or set CODEX_API_KEY for codexmcp)",
+                 "credentials: none: codex is not logged in and CODEX_API_KEY is not set");
         run_free(&r);
     } else {
         char *auth = xasprintf("%s/auth.json", home);
@@ -708,10 +819,12 @@ static void check_home_and_credentials(doctor *d)
             line(&d->r, '+', NULL, "credentials: %s is there (not checked: codex does not run)",
                  auth);
         else
-            line(&d->r, 'x', "run `codex login` (or set OPENAI_API_KEY for codexmcp)",
-                 "credentials: none found (no auth.json, OPENAI_API_KEY not set)");
+            line(&d->r, 'x', "run `codex login` (or set CODEX_API_KEY for codexmcp)",
+                 "credentials: none found (no auth.json, CODEX_API_KEY not set)");
         free(auth);
     }
+    free(name);
+    free(key);
     free(p.provider);
     free(p.env_key);
     free(home);
@@ -752,10 +865,21 @@ static void check_state(doctor *d)
     char *error = NULL;
     json_t *sum = store_read_summary(db, &error);
     if (sum == NULL) {
-        char *mv =
-            xasprintf("move it aside (`mv %s %s.broken`); the next call makes a new one", db, db);
-        line(&d->r, 'x', mv, "registry: %s", error);
-        free(mv);
+        /* Locked is a moment, not damage: the advice to move it aside is
+         * only for a file SQLite cannot read as a database. */
+        char *how;
+        if (strstr(error, "locked") || strstr(error, "busy"))
+            how = xstrdup("another process holds it locked (a long write, or `sqlite3` open on "
+                          "it): run doctor again when it is done");
+        else if (strstr(error, "not a database") || strstr(error, "malformed") ||
+                 strstr(error, "not a codexmcp"))
+            how = xasprintf("move it aside (`mv %s %s.broken`); the next call makes a new one", db,
+                            db);
+        else
+            how = xasprintf("check that you can read %s and its -wal and -shm files (`ls -l %s*`)",
+                            db, db);
+        line(&d->r, 'x', how, "registry: %s", error);
+        free(how);
     } else if (!json_is_true(json_object_get(sum, "exists"))) {
         line(&d->r, '+', NULL, "registry: none yet (the first call makes %s)", db);
     } else {
@@ -800,6 +924,27 @@ static void check_caps(doctor *d)
              "read-only: the tools say readOnlyHint, so Claude Code runs several calls at once");
 }
 
+/* The credentials in doctor's environment, to keep them out of what it
+ * prints: the two API key variables and the provider's env_key. */
+static void collect_secrets(doctor *d)
+{
+    const char *names[2] = {"OPENAI_API_KEY", "CODEX_API_KEY"};
+    for (int i = 0; i < 2; i++) {
+        const char *v = getenv(names[i]);
+        d->secrets[i] = v && *v ? xstrdup(v) : NULL;
+    }
+    char *home = codex_home();
+    if (home) {
+        provider_info p;
+        read_provider(home, &p);
+        const char *v = p.env_key ? getenv(p.env_key) : NULL;
+        d->secrets[2] = v && *v ? xstrdup(v) : NULL;
+        free(p.provider);
+        free(p.env_key);
+        free(home);
+    }
+}
+
 int doctor_run(const doctor_config *c)
 {
     doctor d;
@@ -807,6 +952,17 @@ int doctor_run(const doctor_config *c)
     d.c = c;
     /* A codex that exits before reading its input is an EPIPE, not our end. */
     (void)signal(SIGPIPE, SIG_IGN);
+    /* Ctrl-C or a kill while a codex runs: it goes first (run()). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop; /* no SA_RESTART: poll and waitpid return */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    /* A daemon a codex starts comes to doctor, which ends it (run()). */
+    (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    collect_secrets(&d);
     cli_style_init(&d.r.st, cli_use_color(c->color));
     printf("%scodexmcp %s doctor%s\n", d.r.st.bold, CODEXMCP_VERSION, d.r.st.reset);
     fflush(stdout);
@@ -838,5 +994,11 @@ int doctor_run(const doctor_config *c)
     free(d.found);
     free(d.env);
     free(d.version);
+    for (size_t i = 0; i < sizeof(d.secrets) / sizeof(d.secrets[0]); i++)
+        free(d.secrets[i]);
+    if (stop_signal) {
+        signal(stop_signal, SIG_DFL);
+        raise(stop_signal);
+    }
     return d.r.failed ? 1 : 0;
 }

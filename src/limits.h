@@ -275,4 +275,40 @@
  * often while codex_wait or tasks/result waits for it. */
 #define TASK_REGISTRY_POLL_MS 1000u
 
+/* ---- The command-line views: doctor, ps, log ---- */
+
+/* The codex version codexmcp's tests run (tests/e2e/package.json pins
+ * it); doctor calls another "not tested". */
+#define CODEX_TESTED_VERSION "0.169.0"
+/* doctor's time limits: `codex --version`, `exec --help`, `login status`
+ * (a native codex answers in about 50 ms, the npm launcher in 150); the
+ * app-server from spawn to its last probe's answer (about 80 ms, seconds
+ * on a loaded machine); and the wait for a codex whose stdin closed to
+ * exit before its process group is killed. What doctor reads of each
+ * codex's stdout and stderr. */
+#define DOCTOR_QUICK_MS 10000u
+#define DOCTOR_APPSERVER_MS 20000u
+#define DOCTOR_EXIT_WAIT_MS 2000u
+#define DOCTOR_OUTPUT_MAX ((size_t)1024 * 1024)
+/* ps: finished calls shown by default (-n) and at most. */
+#define PS_RECENT_DEFAULT 10u
+#define PS_RECENT_MAX 10000u
+/* ps: the LAST column of a running call comes from the end of its
+ * transcript: first this much, then up to the larger bound when one line
+ * (a command's whole output) is longer; shown in at most this many bytes. */
+#define LAST_EVENT_TAIL_BYTES ((size_t)64 * 1024)
+#define LAST_EVENT_TAIL_MAX_BYTES ((size_t)8 * 1024 * 1024)
+#define LAST_EVENT_MAX_BYTES 400u
+/* log: a transcript line longer than this is named, not shown; the last
+ * lines of a command's output shown under it; the first lines of a prompt. */
+#define LOG_LINE_MAX ((size_t)16 * 1024 * 1024)
+#define LOG_OUTPUT_LINES 10u
+#define LOG_PROMPT_LINES 20u
+/* log -f: how often the transcript is read, and the registry asked whether
+ * the call still runs; after the transcript's last line, how long the
+ * registry may take to record the end. */
+#define FOLLOW_READ_MS 200u
+#define FOLLOW_CHECK_MS 1000u
+#define FOLLOW_END_WAIT_MS 5000u
+
 #endif

@@ -77,6 +77,7 @@ struct store {
     uv_timer_t backoff;       /* a write found the registry locked: wait */
     int backing_off;
     int stopping; /* the server is exiting: no waiting */
+    int version;  /* the schema's (open_now) */
 };
 
 /* Each migration takes the schema from version i to i + 1. Never edit one
@@ -1094,8 +1095,16 @@ void store_task_get(store *s, const char *id, store_read_cb cb, void *ctx)
 
 /* ---- the command line's reads ---- */
 
-/* The registry at `path` opened on this thread, or NULL: with *error set
- * when it cannot be, without when there is none yet. */
+static char *read_error(store *s)
+{
+    return xasprintf("the session registry %s cannot be read: %s", s->path, sqlite3_errmsg(s->db));
+}
+
+/* The registry at `path` opened read-only on this thread, or NULL: with
+ * *error set when it cannot be read, without when there is none yet (no
+ * file, or one no migration has run on). Nothing is written: not the
+ * journal mode, not a migration (an older schema is read as it is, see
+ * `engine_col`). */
 static store *open_now(const char *path, char **error)
 {
     *error = NULL;
@@ -1108,14 +1117,35 @@ static store *open_now(const char *path, char **error)
     store *s = xcalloc(1, sizeof(*s));
     s->path = xstrdup(path);
     s->cur = op_new(OP_SESSIONS, NULL, NULL); /* where note() writes */
-    if (store_open(s, error) != 0) {
-        sqlite3_close(s->db);
-        s->db = NULL;
+    int v = 0, rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+        if (user_version(s, &v) != 0) {
+            *error = read_error(s);
+        } else if (v == 0) {
+            /* Made, not yet migrated (the server does it at once): empty. */
+            sqlite3_stmt *q = NULL;
+            int tables = -1;
+            if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) ==
+                    SQLITE_OK &&
+                sqlite3_step(q) == SQLITE_ROW)
+                tables = sqlite3_column_int(q, 0);
+            sqlite3_finalize(q);
+            if (tables != 0)
+                *error = tables < 0 ? read_error(s)
+                                    : xasprintf("%s is not a codexmcp session registry", path);
+            goto none;
+        }
+    } else {
+        *error = xasprintf("cannot open the session registry %s: %s", path,
+                           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
     }
-    if (s->db == NULL && *error == NULL)
-        *error = xasprintf("cannot open the session registry %s", path);
-    if (s->db)
+    if (*error == NULL) {
+        s->version = v;
         return s;
+    }
+none:
+    sqlite3_close(s->db);
     op_free(s->cur);
     free(s->path);
     free(s);
@@ -1132,16 +1162,16 @@ static void close_now(store *s)
     free(s);
 }
 
-static char *read_error(store *s)
+/* The turns' columns ps and log read (store_row_call): engine came with
+ * schema 3, and reads as NULL before. A new string. */
+static char *call_sql(const store *s, const char *rest)
 {
-    return xasprintf("the session registry %s cannot be read: %s", s->path, sqlite3_errmsg(s->db));
+    return xasprintf("SELECT id, session_id, tool, cwd, %s, prompt, status, started_ms, "
+                     "finished_ms, last_message, error, server_pid, transcript, %s",
+                     s->version >= 3 ? "engine" : "NULL", rest);
 }
 
-#define CALL_COLUMNS                                                                               \
-    "SELECT id, session_id, tool, cwd, engine, prompt, status, started_ms, finished_ms, "          \
-    "last_message, error, server_pid, transcript, "
-
-/* Appends the rows of st (CALL_COLUMNS) to rows: 0, or -1. */
+/* Appends the rows of st (call_sql) to rows: 0, or -1. */
 static int call_rows(sqlite3_stmt *st, json_t *rows)
 {
     int rc;
@@ -1174,15 +1204,17 @@ json_t *store_read_calls(const char *path, unsigned recent, char **error)
         return *error ? NULL : json_array();
     json_t *running = json_array(), *ended = json_array(), *out = NULL;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, CALL_COLUMNS "0 FROM turns WHERE status = 'running' ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK ||
-        call_rows(st, running) != 0)
+    char *sql = call_sql(s, "0 FROM turns WHERE status = 'running' ORDER BY id");
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    free(sql);
+    if (rc != SQLITE_OK || call_rows(st, running) != 0)
         goto fail;
     sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(s->db,
-                           CALL_COLUMNS "0 FROM turns WHERE status != 'running' "
-                                        "ORDER BY finished_ms DESC, id DESC LIMIT ?1",
-                           -1, &st, NULL) != SQLITE_OK)
+    sql = call_sql(s, "0 FROM turns WHERE status != 'running' "
+                      "ORDER BY finished_ms DESC, id DESC LIMIT ?1");
+    rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    free(sql);
+    if (rc != SQLITE_OK)
         goto fail;
     sqlite3_bind_int64(st, 1, recent);
     if (call_rows(st, ended) != 0)
@@ -1221,7 +1253,7 @@ fail:
     return NULL;
 }
 
-/* Up to 5 session ids `id` names (`exact`: it is one of them). */
+/* Up to 6 session ids `id` names (`exact`: it is one of them). */
 static int match_sessions(store *s, const char *id, json_t *ids, int *exact)
 {
     sqlite3_stmt *st = NULL;
@@ -1229,7 +1261,7 @@ static int match_sessions(store *s, const char *id, json_t *ids, int *exact)
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id FROM sessions WHERE id = ?1 UNION "
                            "SELECT id FROM (SELECT id FROM sessions WHERE "
-                           "substr(id, 1, length(?1)) = ?1 ORDER BY updated_ms DESC LIMIT 5)",
+                           "substr(id, 1, length(?1)) = ?1 ORDER BY updated_ms DESC LIMIT 6)",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     bind_text(st, 1, id);
@@ -1268,20 +1300,23 @@ json_t *store_read_session(const char *path, const char *id, char **error)
         json_t *v;
         json_array_foreach(ids, i, v)
         {
+            if (i == 5)
+                break; /* a sixth says there are more */
             buf_append(&list, "\n  ", 3);
             if (json_is_string(v))
                 buf_append(&list, json_string_value(v), json_string_length(v));
         }
         *error = xasprintf("\"%s\" is the start of more than one session:%s%s", id, list.data,
-                           json_array_size(ids) >= 5 ? "\n  …" : "");
+                           json_array_size(ids) > 5 ? "\n  …" : "");
         buf_free(&list);
         goto done;
     }
     const char *sid = exact ? key : json_string_value(json_array_get(ids, 0));
-    if (sqlite3_prepare_v2(s->db,
-                           CALL_COLUMNS "row_number() OVER (ORDER BY id) FROM turns "
-                                        "WHERE session_id = ?1 ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK) {
+    char *sql = call_sql(s, "row_number() OVER (ORDER BY id) FROM turns "
+                            "WHERE session_id = ?1 ORDER BY id");
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) {
         *error = read_error(s);
         goto done;
     }
