@@ -243,10 +243,9 @@ static void test_call_row(void **state)
     for (int i = 0; i < STORE_ROW_CALL_COLS; i++)
         c[i] = text(NULL);
     row = store_row_call(c, all_alive);
-    static const char *const keys[] = {"id",        "SESSION_ID",  "tool",         "cwd",
-                                       "engine",    "prompt",      "status",       "started_ms",
-                                       "finished_ms", "last_message", "error", "server_pid",
-                                       "transcript", "turn"};
+    static const char *const keys[] = {
+        "id",         "SESSION_ID",  "tool",         "cwd",   "engine",     "prompt",     "status",
+        "started_ms", "finished_ms", "last_message", "error", "server_pid", "transcript", "turn"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         assert_non_null(json_object_get(row, keys[i]));
     assert_string_equal(json_string_value(json_object_get(row, "status")), "unknown");
