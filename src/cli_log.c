@@ -182,8 +182,8 @@ static void show_usage(const log_view *v, json_t *usage)
     json_int_t in = json_integer_value(json_object_get(usage, "input_tokens"));
     json_int_t cached = json_integer_value(json_object_get(usage, "cached_input_tokens"));
     json_int_t out = json_integer_value(json_object_get(usage, "output_tokens"));
-    printf("%s✓ turn completed · %lld tokens in (%lld cached), %lld out%s\n", v->st.green,
-           (long long)in, (long long)cached, (long long)out, v->st.reset);
+    printf("%s✓ turn completed · the session so far: %lld tokens in (%lld cached), %lld out%s\n",
+           v->st.green, (long long)in, (long long)cached, (long long)out, v->st.reset);
 }
 
 /* One transcript line. */

@@ -355,7 +355,7 @@ function logLines(text) {
   return text.replace(/^codex:\n {2}/gm, 'codex: ').split('\n');
 }
 // The end of a completed turn (a leading ✓ and the cached tokens allowed).
-const TURN_DONE_RE = /^(✓ )?turn completed · \d+ tokens in( \(\d+ cached\))?, \d+ out$/;
+const TURN_DONE_RE = /^(✓ )?turn completed · the session so far: \d+ tokens in( \(\d+ cached\))?, \d+ out$/;
 const HEADER_RE = /^── turn (\d+) · (\S+) · (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) · (\S+) · (.+)$/;
 
 describe('codexmcp log', () => {
