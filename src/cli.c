@@ -116,35 +116,50 @@ char *cli_line(const char *text, size_t max)
     return line;
 }
 
+/* One string of a container made safe: the new value. */
+static json_t *safe_string(json_t *str)
+{
+    char *safe = cli_safe(json_string_value(str));
+    json_t *v = json_string(safe);
+    free(safe);
+    return v;
+}
+
 void cli_safe_json(json_t *v)
 {
-    if (json_is_object(v)) {
-        const char *key;
-        json_t *val;
-        json_object_foreach(v, key, val)
-        {
-            if (json_is_string(val)) {
-                char *safe = cli_safe(json_string_value(val));
-                json_object_set_new(v, key, json_string(safe));
-                free(safe);
-            } else {
-                cli_safe_json(val);
+    /* Containers still to go through: a list, not recursion (a transcript
+     * line may nest as deep as jansson reads). */
+    json_t *todo = json_array();
+    if (json_is_object(v) || json_is_array(v))
+        json_array_append(todo, v);
+    while (json_array_size(todo) > 0) {
+        size_t last = json_array_size(todo) - 1;
+        json_t *c = json_incref(json_array_get(todo, last));
+        json_array_remove(todo, last);
+        if (json_is_object(c)) {
+            const char *key;
+            json_t *val;
+            json_object_foreach(c, key, val)
+            {
+                if (json_is_string(val))
+                    json_object_set_new(c, key, safe_string(val));
+                else if (json_is_object(val) || json_is_array(val))
+                    json_array_append(todo, val);
+            }
+        } else {
+            size_t i;
+            json_t *val;
+            json_array_foreach(c, i, val)
+            {
+                if (json_is_string(val))
+                    json_array_set_new(c, i, safe_string(val));
+                else if (json_is_object(val) || json_is_array(val))
+                    json_array_append(todo, val);
             }
         }
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_t *val;
-        json_array_foreach(v, i, val)
-        {
-            if (json_is_string(val)) {
-                char *safe = cli_safe(json_string_value(val));
-                json_array_set_new(v, i, json_string(safe));
-                free(safe);
-            } else {
-                cli_safe_json(val);
-            }
-        }
+        json_decref(c);
     }
+    json_decref(todo);
 }
 
 /* The description of the last complete line of data[0..n) with an
@@ -187,7 +202,8 @@ char *cli_last_event(const char *transcript)
     for (size_t want = LAST_EVENT_TAIL_BYTES; last == NULL; want *= 8) {
         if (want > LAST_EVENT_TAIL_MAX_BYTES)
             want = LAST_EVENT_TAIL_MAX_BYTES;
-        size_t take = size < want ? size : want;
+        int cut = size > want; /* the file goes on before what is read */
+        size_t take = cut ? want : size;
         char *data = xmalloc(take + 1);
         ssize_t got = pread(fd, data, take, (off_t)(size - take));
         if (got <= 0) {
@@ -195,13 +211,13 @@ char *cli_last_event(const char *transcript)
             break;
         }
         size_t from = 0;
-        if (take < size) { /* the first line is cut: skip it */
+        if (cut) { /* the first line is cut: skip it */
             const char *nl = memchr(data, '\n', (size_t)got);
             from = nl ? (size_t)(nl - data) + 1 : (size_t)got;
         }
         last = last_described(data, (size_t)got, from);
         free(data);
-        if (take == size || want == LAST_EVENT_TAIL_MAX_BYTES)
+        if (!cut || want == LAST_EVENT_TAIL_MAX_BYTES)
             break;
     }
     close(fd);

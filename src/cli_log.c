@@ -289,7 +289,7 @@ static void local_time(int64_t ms, char out[32])
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
     if (localtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-        snprintf(out, 32, "%lld", (long long)ms);
+        (void)snprintf(out, 32, "%lld", (long long)ms);
 }
 
 static void show_header(const log_view *v, json_t *turn)
@@ -407,7 +407,7 @@ static json_t *follow(log_view *v, const char *db, const char *sid, json_int_t t
             (void)lseek(fd, 0, SEEK_SET);
         }
         (void)read_all(v, fd);
-        fflush(stdout);
+        (void)fflush(stdout);
         sleep_ms(FOLLOW_READ_MS);
         since_check += FOLLOW_READ_MS;
         if (v->saw_end)
@@ -549,7 +549,7 @@ int cli_log_main(int argc, char **argv)
         int fd = -1;
         show_turn(&v, turn, follow_it && last && running ? &fd : NULL);
         if (fd >= 0) {
-            fflush(stdout);
+            (void)fflush(stdout);
             json_t *end =
                 follow(&v, db, str(s, "SESSION_ID"),
                        json_integer_value(json_object_get(turn, "id")), fd, json_incref(turn));
@@ -559,7 +559,7 @@ int cli_log_main(int argc, char **argv)
             json_decref(end);
         }
     }
-    fflush(stdout);
+    (void)fflush(stdout);
     buf_free(&v.line);
     json_decref(v.started);
 done:

@@ -24,8 +24,6 @@
 #include "util.h"
 #include "version.h"
 
-extern char **environ;
-
 #define CODEX_TESTED CODEX_TESTED_VERSION
 #define QUICK_MS DOCTOR_QUICK_MS
 #define APPSERVER_MS DOCTOR_APPSERVER_MS
@@ -117,8 +115,7 @@ static void end_descendants(void)
 {
     for (int round = 0; round < 5; round++) {
         size_t n = proctree_signal_descendants((int)getpid(), SIGKILL, 0);
-        pid_t w;
-        while ((w = waitpid(-1, NULL, n ? 0 : WNOHANG)) > 0)
+        while (waitpid(-1, NULL, n ? 0 : WNOHANG) > 0)
             ;
         if (n == 0)
             break;
@@ -286,12 +283,12 @@ static char **call_env(const codex_cmd *cmd)
 static const char *status_text(const run_result *r, char *buf, size_t n)
 {
     if (r->timed_out)
-        snprintf(buf, n, "did not finish within %.0f s", (double)r->limit_ms / 1000);
+        (void)snprintf(buf, n, "did not finish within %.0f s", (double)r->limit_ms / 1000);
     else if (WIFSIGNALED(r->status))
-        snprintf(buf, n, "was killed by signal %d (%s)", WTERMSIG(r->status),
-                 signal_name(WTERMSIG(r->status)));
+        (void)snprintf(buf, n, "was killed by signal %d (%s)", WTERMSIG(r->status),
+                       signal_name(WTERMSIG(r->status)));
     else
-        snprintf(buf, n, "exited with status %d", WEXITSTATUS(r->status));
+        (void)snprintf(buf, n, "exited with status %d", WEXITSTATUS(r->status));
     return buf;
 }
 
@@ -347,9 +344,9 @@ static void redact(const doctor *d, char *text)
  * terminal, no credential. */
 static char *shown(const doctor *d, const char *text, size_t max)
 {
-    char *line = cli_line(text, max);
-    redact(d, line);
-    return line;
+    char *out = cli_line(text, max);
+    redact(d, out);
+    return out;
 }
 
 /* The first line of a command's stderr (or stdout), for a ✗ line. */
@@ -468,9 +465,8 @@ static int lists_flag(const char *help, const char *flag)
     size_t n = strlen(flag);
     for (const char *p = strstr(help, flag); p; p = strstr(p + 1, flag)) {
         char after = p[n];
-        char before = p == help ? ' ' : p[-1];
-        if ((after == '\0' || !(after == '-' || (after >= 'a' && after <= 'z'))) &&
-            (before == ' ' || before == '\t' || before == ',' || before == '\n' || before == '['))
+        int starts = p == help || strchr(" \t,\n[", p[-1]) != NULL;
+        if (starts && (after == '\0' || !(after == '-' || (after >= 'a' && after <= 'z'))))
             return 1;
     }
     return 0;
@@ -518,7 +514,7 @@ static void check_exec(doctor *d)
     }
     const char *fix = "install the tested codex: `npm i -g @openai/codex@" CODEX_TESTED "`";
     int exec_needed = d->c->engine != ENGINE_APPSERVER;
-    char mark = exec_needed ? 'x' : '!';
+    char mark = (char)(exec_needed ? 'x' : '!');
     if (broken)
         line(&d->r, mark, fix, "%s", broken);
     else if (missing.len)
@@ -604,7 +600,7 @@ static void check_appserver(doctor *d)
     run(argv, d->env, in.data, APPSERVER_MS, as_done, &pr, &r);
     buf_free(&in);
     (void)as_done(r.out, r.out_len, &pr);
-    char mark = d->c->engine == ENGINE_APPSERVER ? 'x' : '!';
+    char mark = (char)(d->c->engine == ENGINE_APPSERVER ? 'x' : '!');
     const char *fix_auto = d->c->engine == ENGINE_APPSERVER
                                ? "use --engine auto (it falls back to exec) or install the tested "
                                  "codex: `npm i -g @openai/codex@" CODEX_TESTED "`"
@@ -614,19 +610,22 @@ static void check_appserver(doctor *d)
     json_t *init_answer = json_array_get(answers, 0);
     json_t *result = json_object_get(init_answer, "result");
     if (!json_is_object(result)) {
-        char why[128];
-        char *s = said(d, &r);
         const char *err =
             json_string_value(json_object_get(json_object_get(init_answer, "error"), "message"));
         if (err) {
             char *e = shown(d, err, 300);
             line(&d->r, mark, fix_auto, "codex app-server refused initialize: %s", e);
             free(e);
-        } else
-            line(&d->r, mark, fix_auto, "codex app-server did not answer initialize: it %s%s%s",
-                 r.spawn_error ? "could not start" : status_text(&r, why, sizeof(why)),
-                 r.spawn_error ? "" : ": ", r.spawn_error ? "" : s);
-        free(s);
+        } else if (r.spawn_error) {
+            line(&d->r, mark, fix_auto, "codex app-server could not start: %s",
+                 strerror(r.spawn_error));
+        } else {
+            char why[128];
+            char *s = said(d, &r);
+            line(&d->r, mark, fix_auto, "codex app-server did not answer initialize: it %s: %s",
+                 status_text(&r, why, sizeof(why)), s);
+            free(s);
+        }
     } else {
         buf_t missing, silent;
         buf_init(&missing, 4096);
@@ -749,14 +748,15 @@ static void read_provider(const char *home, provider_info *p)
             free(auth);
         }
     }
-    fclose(f);
+    (void)fclose(f);
 }
 
 static void check_home_and_credentials(doctor *d)
 {
     char *home = codex_home();
     struct stat st;
-    const char *from = getenv("CODEX_HOME") && *getenv("CODEX_HOME") ? "CODEX_HOME" : "~/.codex";
+    const char *env_home = getenv("CODEX_HOME");
+    const char *from = env_home && *env_home ? "CODEX_HOME" : "~/.codex";
     if (home == NULL) {
         line(&d->r, 'x', "set CODEX_HOME or HOME", "CODEX_HOME: not set, and there is no HOME");
         return;
@@ -965,21 +965,21 @@ int doctor_run(const doctor_config *c)
     collect_secrets(&d);
     cli_style_init(&d.r.st, cli_use_color(c->color));
     printf("%scodexmcp %s doctor%s\n", d.r.st.bold, CODEXMCP_VERSION, d.r.st.reset);
-    fflush(stdout);
+    (void)fflush(stdout);
     check_found(&d);
     if (d.found) {
         check_version(&d);
-        fflush(stdout);
+        (void)fflush(stdout);
         if (d.usable) {
             check_exec(&d);
-            fflush(stdout);
+            (void)fflush(stdout);
             check_appserver(&d);
         } else {
             line(&d.r, 'x', "fix the line above first",
                  "codex exec and app-server: not checked (codex does not run)");
         }
     }
-    fflush(stdout);
+    (void)fflush(stdout);
     check_home_and_credentials(&d);
     check_state(&d);
     check_caps(&d);
@@ -997,8 +997,8 @@ int doctor_run(const doctor_config *c)
     for (size_t i = 0; i < sizeof(d.secrets) / sizeof(d.secrets[0]); i++)
         free(d.secrets[i]);
     if (stop_signal) {
-        signal(stop_signal, SIG_DFL);
-        raise(stop_signal);
+        (void)signal(stop_signal, SIG_DFL);
+        (void)raise(stop_signal);
     }
     return d.r.failed ? 1 : 0;
 }

@@ -1223,10 +1223,9 @@ json_t *store_read_calls(const char *path, unsigned recent, char **error)
     st = NULL;
     out = json_array();
     size_t i;
-    json_t *row;
     /* Those whose server is gone go among the finished, by time. */
     for (i = 0; i < json_array_size(running);) {
-        row = json_array_get(running, i);
+        json_t *row = json_array_get(running, i);
         if (strcmp(json_string_value(json_object_get(row, "status")), "running") == 0) {
             json_array_append(out, row);
             i++;
