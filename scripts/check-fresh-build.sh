@@ -49,6 +49,11 @@ e2e_modules=""
 if cmp -s tests/e2e/package-lock.json tests/e2e/node_modules/.codexmcp-lock 2>/dev/null; then
     e2e_modules=$root/tests/e2e/node_modules
 fi
+# The same for the MCP Inspector's own project (with its Node 22).
+inspector_modules=""
+if cmp -s tests/e2e/inspector/package-lock.json tests/e2e/inspector/node_modules/.codexmcp-lock 2>/dev/null; then
+    inspector_modules=$root/tests/e2e/inspector/node_modules
+fi
 
 # The stubs. They find the real tools on the PATH without the stub directory.
 stubs=$tmp/stubs
@@ -99,6 +104,10 @@ run_step() { # name, make arguments...
     if [ -n "$e2e_modules" ]; then
         rm -rf "$dir/tests/e2e/node_modules" # (a symlink there is not ignored: copied)
         ln -s "$e2e_modules" "$dir/tests/e2e/node_modules"
+    fi
+    if [ -n "$inspector_modules" ]; then
+        rm -rf "$dir/tests/e2e/inspector/node_modules"
+        ln -s "$inspector_modules" "$dir/tests/e2e/inspector/node_modules"
     fi
     local start=$SECONDS rc=0 why="" detail=""
     (cd "$dir" && PATH="$stubs:$real_path" timeout -k 10 1200 \
