@@ -242,6 +242,25 @@ static void check_session(const row *r)
     json_decref(v);
 }
 
+/* A turn's status as stored, "unknown" for none, "interrupted" for a
+ * running one whose server (pid) is gone. */
+static void check_turn_status(const json_t *v, const store_col *stored, int64_t pid)
+{
+    const char *st = json_string_value(json_object_get(v, "status"));
+    const char *was = stored_status(stored);
+    if (st == NULL)
+        abort();
+    if (was == NULL) {
+        if (strcmp(st, "unknown") != 0)
+            abort();
+    } else if (strcmp(was, "running") == 0) {
+        if (strcmp(st, stored_alive(pid) ? "running" : "interrupted") != 0)
+            abort();
+    } else if (utf8_valid(was, strlen(was)) && strcmp(st, was) != 0) {
+        abort();
+    }
+}
+
 static void check_turn(const row *r)
 {
     const store_col *c = r->c;
@@ -263,19 +282,7 @@ static void check_turn(const row *r)
         check_text(v, "error", &c[6]);
     check_json(v, "usage");
     check_text(v, "transcript", &c[9]);
-    const char *st = json_string_value(json_object_get(v, "status"));
-    const char *was = stored_status(&c[2]);
-    if (st == NULL)
-        abort();
-    if (was == NULL) {
-        if (strcmp(st, "unknown") != 0)
-            abort();
-    } else if (strcmp(was, "running") == 0) {
-        if (strcmp(st, stored_alive(c[7].num) ? "running" : "interrupted") != 0)
-            abort();
-    } else if (utf8_valid(was, strlen(was)) && strcmp(st, was) != 0) {
-        abort();
-    }
+    check_turn_status(v, &c[2], c[7].num);
     if (json_object_size(v) != 8u + (c[4].text != NULL) + (c[6].text != NULL))
         abort();
     check_strings(v);
@@ -306,19 +313,7 @@ static void check_call(const row *r)
     check_integer(v, "server_pid", c[11].num);
     check_text(v, "transcript", &c[12]);
     check_integer(v, "turn", c[13].num);
-    const char *st = json_string_value(json_object_get(v, "status"));
-    const char *was = stored_status(&c[6]);
-    if (st == NULL)
-        abort();
-    if (was == NULL) {
-        if (strcmp(st, "unknown") != 0)
-            abort();
-    } else if (strcmp(was, "running") == 0) {
-        if (strcmp(st, stored_alive(c[11].num) ? "running" : "interrupted") != 0)
-            abort();
-    } else if (utf8_valid(was, strlen(was)) && strcmp(st, was) != 0) {
-        abort();
-    }
+    check_turn_status(v, &c[6], c[11].num);
     if (json_object_size(v) != 14)
         abort();
     check_strings(v);

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -32,6 +33,53 @@ int cli_use_color(cli_color_when when)
     const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
     return isatty(STDOUT_FILENO) && (no == NULL || *no == '\0') &&
            (term == NULL || strcmp(term, "dumb") != 0);
+}
+
+static int usage_error(const cli_opts *o)
+{
+    fprintf(stderr, "Try 'codexmcp %s --help'.\n", o->cmd);
+    return 2;
+}
+
+int cli_common_option(cli_opts *o, int c, char **argv, int *status)
+{
+    switch (c) {
+    case 's':
+        o->state_dir = optarg;
+        return 1;
+    case 'c':
+        if (cli_color_parse(optarg, &o->color) == 0)
+            return 1;
+        fprintf(stderr, "codexmcp %s: invalid --color '%s': expected auto, always or never\n",
+                o->cmd, optarg);
+        *status = usage_error(o);
+        return -1;
+    case 'h':
+        fputs(o->usage, stdout);
+        *status = 0;
+        return -1;
+    case ':':
+        fprintf(stderr, "codexmcp %s: option '%s' needs a value\n", o->cmd, argv[optind - 1]);
+        *status = usage_error(o);
+        return -1;
+    case '?':
+        if (optopt)
+            fprintf(stderr, "codexmcp %s: unknown option '-%c'\n", o->cmd, optopt);
+        else
+            fprintf(stderr, "codexmcp %s: unknown option '%s'\n", o->cmd, argv[optind - 1]);
+        *status = usage_error(o);
+        return -1;
+    default:
+        return 0;
+    }
+}
+
+int cli_extra_arguments(const cli_opts *o, int argc, char **argv, int want)
+{
+    if (argc - optind <= want)
+        return 0;
+    fprintf(stderr, "codexmcp %s: unexpected argument '%s'\n", o->cmd, argv[optind + want]);
+    return usage_error(o);
 }
 
 void cli_style_init(cli_style *st, int color)

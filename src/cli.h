@@ -17,6 +17,23 @@ int cli_color_parse(const char *when, cli_color_when *out);
  * NO_COLOR is unset or empty and TERM is not "dumb". */
 int cli_use_color(cli_color_when when);
 
+/* What every view takes: --state-dir DIR (getopt code 's'), --color WHEN
+ * ('c'), --help ('h'); and getopt_long's ':' and '?' (opterr 0, an
+ * optstring that starts with ':'). */
+typedef struct {
+    const char *cmd;   /* "ps", "log" */
+    const char *usage; /* its --help text */
+    const char *state_dir;
+    cli_color_when color;
+} cli_opts;
+/* One getopt_long result c: 0 when it is the caller's own option, 1 when
+ * taken, -1 when the view ends now with *status (0 after --help, 2 after a
+ * message on stderr). */
+int cli_common_option(cli_opts *o, int c, char **argv, int *status);
+/* After the options: 2 (with the message) when an argument is left over
+ * past `want` more, else 0. */
+int cli_extra_arguments(const cli_opts *o, int argc, char **argv, int want);
+
 /* SGR sequences, or "" when colour is off. */
 typedef struct {
     const char *bold, *dim, *red, *green, *yellow, *blue, *cyan, *reset;

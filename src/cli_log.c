@@ -470,49 +470,26 @@ int cli_log_main(int argc, char **argv)
         {"color", required_argument, NULL, 'c'}, {"colour", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
-    int follow_it = 0;
-    const char *state_opt = NULL;
-    cli_color_when when = COLOR_AUTO;
+    int follow_it = 0, ended;
+    cli_opts o = {"log", log_usage, NULL, COLOR_AUTO};
     opterr = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
+        if (c == 'f')
             follow_it = 1;
-            break;
-        case 's':
-            state_opt = optarg;
-            break;
-        case 'c':
-            if (cli_color_parse(optarg, &when) != 0) {
-                fprintf(stderr,
-                        "codexmcp log: invalid --color '%s': expected auto, always or never\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            fputs(log_usage, stdout);
-            return 0;
-        case ':':
-            fprintf(stderr, "codexmcp log: option '%s' needs a value\n", argv[optind - 1]);
-            fputs("Try 'codexmcp log --help'.\n", stderr);
-            return 2;
-        default:
-            if (optopt)
-                fprintf(stderr, "codexmcp log: unknown option '-%c'\n", optopt);
-            else
-                fprintf(stderr, "codexmcp log: unknown option '%s'\n", argv[optind - 1]);
-            fputs("Try 'codexmcp log --help'.\n", stderr);
-            return 2;
-        }
+        else if (cli_common_option(&o, c, argv, &ended) < 0)
+            return ended;
     }
-    if (argc - optind != 1 || argv[optind][0] == '\0') {
-        fprintf(stderr, "codexmcp log: %s\nTry 'codexmcp log --help'.\n",
-                optind >= argc ? "which session? give its SESSION_ID" : "give one SESSION_ID");
+    if (optind >= argc || argv[optind][0] == '\0') {
+        fprintf(stderr, "codexmcp log: which session? give its SESSION_ID\n"
+                        "Try 'codexmcp log --help'.\n");
         return 2;
     }
+    if (cli_extra_arguments(&o, argc, argv, 1) != 0)
+        return 2;
+    cli_color_when when = o.color;
+    const char *state_opt = o.state_dir;
     char *dir = cli_state_dir(state_opt, "log");
     if (dir == NULL)
         return 1;

@@ -202,56 +202,28 @@ int cli_ps_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     unsigned long long recent = PS_RECENT_DEFAULT;
-    int json = 0;
-    const char *state_opt = NULL;
-    cli_color_when when = COLOR_AUTO;
+    int json = 0, status;
+    cli_opts o = {"ps", ps_usage, NULL, COLOR_AUTO};
     opterr = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
+        if (c == 'n') {
             if (parse_uint(optarg, PS_RECENT_MAX, &recent) != 0) {
                 fprintf(stderr, "codexmcp ps: invalid -n '%s': expected 0 to %u\n", optarg,
                         PS_RECENT_MAX);
                 return 2;
             }
-            break;
-        case 'j':
+        } else if (c == 'j') {
             json = 1;
-            break;
-        case 's':
-            state_opt = optarg;
-            break;
-        case 'c':
-            if (cli_color_parse(optarg, &when) != 0) {
-                fprintf(stderr,
-                        "codexmcp ps: invalid --color '%s': expected auto, always or never\n",
-                        optarg);
-                return 2;
-            }
-            break;
-        case 'h':
-            fputs(ps_usage, stdout);
-            return 0;
-        case ':':
-            fprintf(stderr, "codexmcp ps: option '%s' needs a value\n", argv[optind - 1]);
-            fputs("Try 'codexmcp ps --help'.\n", stderr);
-            return 2;
-        default:
-            if (optopt)
-                fprintf(stderr, "codexmcp ps: unknown option '-%c'\n", optopt);
-            else
-                fprintf(stderr, "codexmcp ps: unknown option '%s'\n", argv[optind - 1]);
-            fputs("Try 'codexmcp ps --help'.\n", stderr);
-            return 2;
+        } else if (cli_common_option(&o, c, argv, &status) < 0) {
+            return status;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "codexmcp ps: unexpected argument '%s'\nTry 'codexmcp ps --help'.\n",
-                argv[optind]);
+    if (cli_extra_arguments(&o, argc, argv, 0) != 0)
         return 2;
-    }
+    cli_color_when when = o.color;
+    const char *state_opt = o.state_dir;
     char *dir = cli_state_dir(state_opt, "ps");
     if (dir == NULL)
         return 1;

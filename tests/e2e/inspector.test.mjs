@@ -15,7 +15,6 @@
 //      CODEXMCP_ENGINE=exec node --test inspector.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { codexBin, e2eDir, sharedFakeCodex } from './lib/codex-env.mjs';
@@ -23,6 +22,7 @@ import { userPrompts } from './lib/fake-responses.mjs';
 import { serverBin, serverExists, ENGINE } from './lib/mcp.mjs';
 import { describePids, terminateWithEnv, waitNoneWithEnv } from './lib/procs.mjs';
 import { tempTree } from './lib/tmp.mjs';
+import { runProcess } from './lib/cli.mjs';
 
 const T = { timeout: 120000 };
 const RUN_MS = 60000;
@@ -47,28 +47,8 @@ if (!serverExists()) {
 
 let runSeq = 0;
 
-/**
- * Run `cmd ...args` to its end (SIGKILLed after RUN_MS). Resolves { code,
- * signal, stdout, stderr, ms }.
- */
-function run(cmd, args, env) {
-  const t0 = Date.now();
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_MS);
-  return new Promise((resolve) => {
-    child.on('error', (err) => (stderr += `\n[spawn error] ${err.message}`));
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 });
-    });
-  });
-}
+/** Run `cmd ...args` to its end (SIGKILLed after RUN_MS). */
+const run = (cmd, args, env) => runProcess(cmd, args, { env, timeoutMs: RUN_MS });
 
 /** A JSON document, or null. */
 function parsed(text) {

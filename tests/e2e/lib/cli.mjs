@@ -14,17 +14,13 @@ export const stripSgr = (text) => text.replace(/\x1b\[[0-9;]*m/g, '');
 export const shQuote = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 
 /**
- * Run `codexmcp ...args` to its end. opts: { env, timeoutMs (default 60 s:
- * then SIGKILL, and timedOut is set), tty (run it on a pty through
- * `script -qec`; its stdout then holds both streams, with "\r\n" turned back
- * into "\n"), cwd, wrap (a command that execs it, e.g. unshare …) }.
- * Resolves { code, signal, stdout, stderr, ms, timedOut }.
+ * Run `cmd ...args` to its end. opts: { env, cwd, timeoutMs (default 60 s:
+ * then SIGKILL, and timedOut is set) }. Resolves { code, signal, stdout,
+ * stderr, ms, timedOut }.
  */
-export function runCli(args, { env = process.env, timeoutMs = 60000, tty = false, cwd, wrap = [] } = {}) {
-  let argv = [...wrap, serverBin(), ...args];
-  if (tty) argv = ['script', '-qec', argv.map(shQuote).join(' '), '/dev/null'];
+export function runProcess(cmd, args, { env = process.env, cwd, timeoutMs = 60000 } = {}) {
   const t0 = Date.now();
-  const child = spawn(argv[0], argv.slice(1), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8');
@@ -42,10 +38,23 @@ export function runCli(args, { env = process.env, timeoutMs = 60000, tty = false
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (tty) stdout = stdout.replace(/\r\n/g, '\n');
       resolve({ code, signal, stdout, stderr, ms: Date.now() - t0, timedOut });
     });
   });
+}
+
+/**
+ * Run `codexmcp ...args` to its end. opts: { env, timeoutMs (as runProcess),
+ * tty (run it on a pty through `script -qec`; its stdout then holds both
+ * streams, with "\r\n" turned back into "\n"), cwd, wrap (a command that
+ * execs it, e.g. unshare …) }. Resolves as runProcess.
+ */
+export async function runCli(args, { env = process.env, timeoutMs = 60000, tty = false, cwd, wrap = [] } = {}) {
+  let argv = [...wrap, serverBin(), ...args];
+  if (tty) argv = ['script', '-qec', argv.map(shQuote).join(' '), '/dev/null'];
+  const r = await runProcess(argv[0], argv.slice(1), { env, cwd, timeoutMs });
+  if (tty) r.stdout = r.stdout.replace(/\r\n/g, '\n');
+  return r;
 }
 
 /** A short account of a run for assertion messages. */
