@@ -92,18 +92,20 @@ void cli_style_init(cli_style *st, int color)
                       "\033[33m", "\033[34m", "\033[36m", "\033[0m"};
 }
 
-char *cli_state_dir(const char *opt, const char *cmd)
+char *cli_state_dir(const cli_opts *o, char **registry)
 {
-    char *dir = opt ? xstrdup(opt) : state_dir_default();
+    *registry = NULL;
+    char *dir = o->state_dir ? xstrdup(o->state_dir) : state_dir_default();
     if (dir == NULL) {
         fprintf(stderr,
                 "codexmcp %s: there is no state directory: give --state-dir, or set "
                 "CODEXMCP_STATE_DIR or HOME\n",
-                cmd);
+                o->cmd);
         return NULL;
     }
     char *abs = absolute_path(dir);
     free(dir);
+    *registry = xasprintf("%s/codexmcp.sqlite", abs);
     return abs;
 }
 

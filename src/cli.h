@@ -40,10 +40,10 @@ typedef struct {
 } cli_style;
 void cli_style_init(cli_style *st, int color);
 
-/* The state directory the server would use: `opt` (--state-dir), else
- * state_dir_default(); absolute. NULL, with a message on stderr, when
- * there is none. */
-char *cli_state_dir(const char *opt, const char *cmd);
+/* The state directory the server would use: o->state_dir (--state-dir),
+ * else state_dir_default(); absolute. NULL, with a message on stderr, when
+ * there is none. *registry: its codexmcp.sqlite. */
+char *cli_state_dir(const cli_opts *o, char **registry);
 
 /* A duration in ms as "850ms", "4s", "1m12s", "2h03m" or "3d04h". */
 char *cli_duration(int64_t ms);

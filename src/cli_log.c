@@ -488,12 +488,10 @@ int cli_log_main(int argc, char **argv)
     }
     if (cli_extra_arguments(&o, argc, argv, 1) != 0)
         return 2;
-    cli_color_when when = o.color;
-    const char *state_opt = o.state_dir;
-    char *dir = cli_state_dir(state_opt, "log");
+    char *db;
+    char *dir = cli_state_dir(&o, &db);
     if (dir == NULL)
         return 1;
-    char *db = xasprintf("%s/codexmcp.sqlite", dir);
     char *key = id_key(argv[optind]);
     char *error = NULL;
     json_t *s = store_read_session(db, key, &error);
@@ -511,7 +509,7 @@ int cli_log_main(int argc, char **argv)
     }
     log_view v;
     memset(&v, 0, sizeof(v));
-    cli_style_init(&v.st, cli_use_color(when));
+    cli_style_init(&v.st, cli_use_color(o.color));
     buf_init(&v.line, LOG_LINE_MAX);
     v.started = json_object();
     json_t *turns = json_object_get(s, "turns");

@@ -222,12 +222,10 @@ int cli_ps_main(int argc, char **argv)
     }
     if (cli_extra_arguments(&o, argc, argv, 0) != 0)
         return 2;
-    cli_color_when when = o.color;
-    const char *state_opt = o.state_dir;
-    char *dir = cli_state_dir(state_opt, "ps");
+    char *path;
+    char *dir = cli_state_dir(&o, &path);
     if (dir == NULL)
         return 1;
-    char *path = xasprintf("%s/codexmcp.sqlite", dir);
     char *error = NULL;
     json_t *calls = store_read_calls(path, (unsigned)recent, &error);
     free(path);
@@ -240,7 +238,7 @@ int cli_ps_main(int argc, char **argv)
     }
     int64_t now = now_unix_ms();
     cli_style st;
-    cli_style_init(&st, !json && cli_use_color(when));
+    cli_style_init(&st, !json && cli_use_color(o.color));
     if (json)
         print_json(calls, now);
     else if (json_array_size(calls) == 0)
