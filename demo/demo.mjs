@@ -106,6 +106,13 @@ async function main() {
     const { prompts } = await client.listPrompts();
     say(`  prompts (slash commands in Claude Code): ${prompts.map((p) => p.name).join(', ')}`);
 
+    say('\n' + bold('8. From a terminal: codexmcp ps and codexmcp log'));
+    const cli = (...args) => execFileSync(serverBin(), [...args, '--state-dir', stateDir, '--color', 'never'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const ps = cli('ps', '-n', '4').trimEnd().split('\n');
+    for (const line of ps) say(`  ${short(line, 150)}`);
+    say(dim(`  $ codexmcp log ${sid.slice(0, 13)}   (the start of a SESSION_ID will do)`));
+    for (const line of cli('log', sid.slice(0, 13)).trimEnd().split('\n')) say(`  ${short(line, 120)}`);
+
     say(`\n${bold('done')} in ${Date.now() - t0} ms; ${fake.requests.length} model requests served by the fake endpoint.`);
     say(dim('Real use needs only a logged-in Codex CLI (`codex login`); see README.md.'));
   } finally {
