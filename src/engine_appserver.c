@@ -60,6 +60,7 @@ struct as_turn {
     char *turn_id;
     int stop_asked;      /* stop once the current step is answered */
     int ran_commands;    /* a commandExecution started: clean up after */
+    int cut_short;       /* interrupted or failed: a command may have started unheard of */
     int thread_loaded;   /* ours to release */
     int unavailable_now; /* the app-server could not be started for it */
     unsigned closing;    /* resumes refused because the thread was still closing */
@@ -294,6 +295,7 @@ static void start_turn(as_turn *t)
 static void interrupt(as_turn *t, unsigned grace_ms)
 {
     t->phase = T_STOP;
+    t->cut_short = 1;
     arm(t, grace_ms + APPSERVER_INTERRUPT_MS);
     request(t->as, R_INTERRUPT, t, "turn/interrupt",
             json_pack("{s:s, s:s}", "threadId", t->thread_id, "turnId", t->turn_id));
@@ -322,17 +324,21 @@ static void released(as_turn *t)
     finish(t);
 }
 
-/* After the turn: end what it left running, then unload the thread. */
+/* After the turn: end what it left running, then unload the thread. A
+ * turn cut short may have started a command whose item/started the
+ * app-server had not sent (or we had not read) yet: it is cleaned up as if
+ * it had. */
 static void finish(as_turn *t)
 {
-    if (t->ran_commands && t->phase < T_CLEAN) {
+    int commands = t->ran_commands || t->cut_short;
+    if (commands && t->thread_id && t->phase < T_CLEAN) {
         t->phase = T_CLEAN;
         arm(t, APPSERVER_STEP_MS);
         request(t->as, R_CLEAN, t, "thread/backgroundTerminals/clean",
                 json_pack("{s:s}", "threadId", t->thread_id));
         return;
     }
-    if (t->ran_commands && t->thread_id && t->phase < T_RELEASE) {
+    if (commands && t->thread_id && t->phase < T_RELEASE) {
         /* What escaped the turn's commands (a daemon, a `setsid … &`) still
          * carries the thread in its environment. A turn that ran no command
          * started nothing: no need to read /proc. */
@@ -398,6 +404,7 @@ static void turn_fail(as_turn *t, char *error)
         free(error);
     if (t->phase < T_CLEAN)
         t->phase = T_STOP;
+    t->cut_short = t->turn_id != NULL; /* a turn had started */
     finish(t);
 }
 

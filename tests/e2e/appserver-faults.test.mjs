@@ -305,6 +305,24 @@ test('hang-interrupt: a timed-out call whose interrupt is never answered ends, a
     { args: ['--kill-grace', '500'] },
   ));
 
+test('a cancel that arrives before codexmcp heard of the turn\'s command: the command still goes (it carries CODEX_THREAD_ID)', T, () =>
+  withFake('ok', async ({ f, sdk }) => {
+    const started = (await callToolChecked(sdk.client, 'codex', { cd: f.cd, PROMPT: 'quiet [[silent-command]]', wait_s: 0 }, CALL_MS)).obj;
+    assert.equal(started.status, 'running', JSON.stringify(started));
+    const sid = started.SESSION_ID;
+    const tag = `CODEX_THREAD_ID=${sid}`;
+    try {
+      const up = await pollUntil(() => pidsWithEnv(tag).length > 0, 5000);
+      assert.ok(up.ok, 'the silent command runs');
+      const c = (await callToolChecked(sdk.client, 'codex_cancel', { SESSION_ID: sid }, CALL_MS)).obj;
+      assert.equal(c.cancelled, 1, JSON.stringify(c));
+      const left = await waitNoneWithEnv(tag, 2000);
+      assert.ok(left.ok, `the turn's command outlived the cancel by 2 s:\n  ${describePids(left.left)}`);
+    } finally {
+      await terminateWithEnv(tag);
+    }
+  }));
+
 test('late-interrupt: a turn that completes just as the time limit interrupts it: the call returns only once its thread is unloaded', T, () =>
   // The real 0.169 answers turn/interrupt of a turn that is over with -32600
   // "no active turn to interrupt" (checked by hand). When turn/completed comes
