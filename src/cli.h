@@ -26,6 +26,20 @@ typedef struct {
     const char *state_dir;
     cli_color_when color;
 } cli_opts;
+/* Their lines in each view's --help, and their entries in its long
+ * options. */
+#define CLI_COMMON_HELP                                                                            \
+    "      --state-dir DIR\n"                                                                      \
+    "                     the state directory (default: as the server's)\n"                        \
+    "      --color WHEN   auto (on a terminal, unless NO_COLOR is set), always\n"                  \
+    "                     or never (default: auto)\n"                                              \
+    "  -h, --help         show this help and exit\n"
+#define CLI_COMMON_OPTIONS                                                                         \
+    {"state-dir", required_argument, NULL, 's'}, {"color", required_argument, NULL, 'c'},          \
+        {"colour", required_argument, NULL, 'c'},                                                  \
+    {                                                                                              \
+        "help", no_argument, NULL, 'h'                                                             \
+    }
 /* One getopt_long result c: 0 when it is the caller's own option, 1 when
  * taken, -1 when the view ends now with *status (0 after --help, 2 after a
  * message on stderr). */

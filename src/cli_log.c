@@ -26,12 +26,7 @@ static const char log_usage[] =
     "how the turn ended, from the transcripts in the state directory.\n"
     "SESSION_ID may be the start of one, if only one session's id starts so.\n"
     "\n"
-    "  -f, --follow       follow the running call as it goes; exit when it ends\n"
-    "      --state-dir DIR\n"
-    "                     the state directory (default: as the server's)\n"
-    "      --color WHEN   auto (on a terminal, unless NO_COLOR is set), always\n"
-    "                     or never (default: auto)\n"
-    "  -h, --help         show this help and exit\n";
+    "  -f, --follow       follow the running call as it goes; exit when it ends\n" CLI_COMMON_HELP;
 
 typedef struct {
     cli_style st;
@@ -466,9 +461,9 @@ static char *id_key(const char *id)
 int cli_log_main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"follow", no_argument, NULL, 'f'},      {"state-dir", required_argument, NULL, 's'},
-        {"color", required_argument, NULL, 'c'}, {"colour", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"follow", no_argument, NULL, 'f'},
+        CLI_COMMON_OPTIONS,
+        {NULL, 0, NULL, 0},
     };
     int follow_it = 0, ended;
     cli_opts o = {"log", log_usage, NULL, COLOR_AUTO};

@@ -19,12 +19,7 @@ static const char ps_usage[] =
     "state directory, then the N latest to finish, read from its registry.\n"
     "\n"
     "  -n, --limit N      finished calls to show (default: 10)\n"
-    "      --json         print a JSON array instead of a table\n"
-    "      --state-dir DIR\n"
-    "                     the state directory (default: as the server's)\n"
-    "      --color WHEN   auto (on a terminal, unless NO_COLOR is set), always\n"
-    "                     or never (default: auto)\n"
-    "  -h, --help         show this help and exit\n";
+    "      --json         print a JSON array instead of a table\n" CLI_COMMON_HELP;
 
 typedef struct {
     char *cell[7];
@@ -195,10 +190,7 @@ int cli_ps_main(int argc, char **argv)
     static const struct option opts[] = {
         {"limit", required_argument, NULL, 'n'},
         {"json", no_argument, NULL, 'j'},
-        {"state-dir", required_argument, NULL, 's'},
-        {"color", required_argument, NULL, 'c'},
-        {"colour", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
+        CLI_COMMON_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     unsigned long long recent = PS_RECENT_DEFAULT;

@@ -164,8 +164,15 @@ describe('codexmcp ps', () => {
         const ids = calls.map((c) => c.SESSION_ID);
         assert.equal(new Set(ids).size, 3);
 
-        // All three running, as --json says.
-        const first = await psJson(stateDir);
+        // All three running, as --json says. The registry names a call's
+        // session a moment after codex does (its writes are queued): the rows
+        // are there at once, their sessions soon.
+        let first;
+        for (let i = 0; i < 50; i++) {
+          first = await psJson(stateDir);
+          if (ids.every((id) => first.some((x) => x.SESSION_ID === id))) break;
+          await sleep(100);
+        }
         const firstAt = Date.now();
         assert.equal(first.length, 3, JSON.stringify(first, null, 1));
         for (const [i, id] of ids.entries()) {
@@ -310,8 +317,10 @@ describe('codexmcp ps', () => {
     try {
       const gone = await startBackground(killed, `kill-${u} [[sleep:30000]] [[reply:never ${u}]]`, cd);
       const stays = await startBackground(alive, `stays-${u} [[sleep:6000]] [[reply:stays ${u}]]`, cd);
-      const before = await psJson(stateDir);
-      assert.equal(before.find((x) => x.SESSION_ID === gone.SESSION_ID)?.status, 'running', JSON.stringify(before));
+      // (The registry names the session a moment after codex does.)
+      const listed = await pollUntil(async () => (await psJson(stateDir)).find((x) => x.SESSION_ID === gone.SESSION_ID)?.status === 'running', 5000, 100);
+      assert.ok(listed.ok, `the call runs: ${JSON.stringify(await psJson(stateDir))}`);
+      await pollUntil(async () => (await psJson(stateDir)).some((x) => x.SESSION_ID === stays.SESSION_ID), 5000, 100);
       process.kill(killed.pid, 'SIGKILL');
       // Gone, and reaped (a zombie still answers kill(pid, 0)).
       assert.ok((await pollUntil(() => procStat(killed.pid) === null, 5000, 25)).ok, `server ${killed.pid} gone after SIGKILL`);
