@@ -175,7 +175,7 @@ char *store_row_fold(const char *text, size_t n, size_t *len)
         uint32_t lo = cp < 0x80                        ? (uint32_t)tolower((int)cp)
                       : utf8 != (locale_t)0 && seq > 1 ? (uint32_t)towlower_l((wint_t)cp, utf8)
                                                        : cp;
-        if (seq == 1) {
+        if (seq == 1 || lo < 0x80) { /* U+0130 lowers to i: one byte */
             out[k++] = (char)lo;
         } else if (lo == cp) {
             memcpy(out + k, in + i, seq);

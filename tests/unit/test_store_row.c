@@ -194,6 +194,14 @@ static void test_fold(void **state)
                              "fe \xe2\xb1\xa5 x\xff");
     assert_int_equal(n, strlen(out));
     free(out);
+    /* A letter that lowers to ASCII is written as that one byte, never
+     * as an overlong (invalid) sequence: U+0130 and U+212A (the Kelvin
+     * sign) become i and k. */
+    static const char to_ascii[] = "[\xc4\xb0 \xe2\x84\xaa]";
+    out = store_row_fold(to_ascii, sizeof(to_ascii) - 1, &n);
+    assert_string_equal(out, "[i k]");
+    assert_int_equal(n, 5);
+    free(out);
 }
 
 /* A call as ps and log read it: times as numbers (finished_ms null while
