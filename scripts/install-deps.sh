@@ -5,6 +5,11 @@
 # Inspector).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One run at a time (two makes started at once on a fresh checkout would
+# collide in apt-get and npm ci): a lock on this script itself, nothing to
+# clean up.
+exec 9<scripts/install-deps.sh
+flock 9
 
 need_pkgs=()
 # libclang-rt-dev: the ASan, UBSan and libFuzzer runtimes (only "recommended" by clang).
