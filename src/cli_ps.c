@@ -4,8 +4,10 @@
 #include "cli_ps.h"
 
 #include <getopt.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "cli.h"
 #include "limits.h"
@@ -48,27 +50,54 @@ static const char *status_color(const cli_style *st, const char *status)
     return st->yellow;
 }
 
-/* Display width of UTF-8 text: its characters (no wide ones are expected
- * in these columns but a cwd's or a message's). */
+/* The columns a terminal gives a UTF-8 character (wcwidth under C.UTF-8: 2
+ * for a wide CJK one, 0 for a combining mark; 1 for one it cannot say or
+ * without that locale), its bytes in *len. */
+static size_t char_width(const char *s, size_t *len)
+{
+    static locale_t utf8;
+    static int tried;
+    if (!tried) {
+        tried = 1;
+        utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    }
+    unsigned char b = (unsigned char)*s;
+    size_t n = 1;
+    while (b >= 0xc0 && n < 4 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n++;
+    *len = n;
+    if (n == 1 || utf8 == (locale_t)0)
+        return 1;
+    locale_t was = uselocale(utf8);
+    mbstate_t st = {0};
+    wchar_t wc;
+    int w = mbrtowc(&wc, s, n, &st) == n ? wcwidth(wc) : -1;
+    uselocale(was);
+    return w < 0 ? 1 : (size_t)w;
+}
+
+/* Display width of UTF-8 text (cells are valid UTF-8: cli_safe). */
 static size_t width(const char *s)
 {
-    size_t w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xc0) != 0x80;
+    size_t w = 0, len;
+    for (; *s; s += len)
+        w += char_width(s, &len);
     return w;
 }
 
-/* s cut to `max` characters, "…" last when cut. */
+/* s cut to `max` columns, "…" last when cut. */
 static char *fit(const char *s, size_t max)
 {
     if (width(s) <= max)
         return xstrdup(s);
     if (max == 0)
         return xstrdup("");
-    size_t w = 0, i = 0;
-    for (; s[i]; i++) {
-        if (((unsigned char)s[i] & 0xc0) != 0x80 && ++w == max)
+    size_t w = 0, i = 0, len;
+    for (; s[i]; i += len) {
+        size_t cw = char_width(s + i, &len);
+        if (w + cw > max - 1)
             break;
+        w += cw;
     }
     return xasprintf("%.*s…", (int)i, s);
 }
@@ -172,7 +201,7 @@ static void print_table(json_t *calls, int64_t now, const cli_style *st)
         ps_row *r = &rows[i];
         for (int c = 0; c < C_LAST; c++) {
             const char *color = c == C_STATUS ? r->status_color : c == C_SESSION ? st->bold : "";
-            /* padded by characters, not bytes */
+            /* padded by columns, not bytes */
             size_t pad = w[c] - width(r->cell[c]);
             printf("%s%s%s%*s  ", color, r->cell[c], *color ? st->reset : "", (int)pad, "");
         }

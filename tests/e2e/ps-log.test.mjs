@@ -308,6 +308,35 @@ describe('codexmcp ps', () => {
     }
   });
 
+  test('columns line up by what a terminal shows: a cwd with wide (CJK) characters and a combining accent', T(90000), async () => {
+    const stateDir = tree.dir('wide');
+    const cwds = [tree.dir('\u5de5\u4f5c\u533a'), tree.dir('cafe\u0301'), tree.dir('plain')];
+    const srv = await startServer(stateDir);
+    try {
+      for (const cd of cwds) {
+        const { obj } = await srv.call('codex', { PROMPT: `wide ${uniq()}`, cd });
+        assert.equal(obj.success, true, JSON.stringify(obj));
+      }
+    } finally {
+      await srv.sdk.close();
+    }
+    // Terminal columns of a string: 2 for CJK, 0 for a combining mark, else 1.
+    const cols = (s) => [...s].reduce((w, ch) => {
+      const c = ch.codePointAt(0);
+      if (c >= 0x300 && c <= 0x36f) return w;
+      return w + ((c >= 0x2e80 && c <= 0xa4cf) || (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xff00 && c <= 0xff60) ? 2 : 1);
+    }, 0);
+    const { rows, r } = await psText(stateDir);
+    assert.equal(rows.length, 3, r.stdout);
+    const header = r.stdout.split('\n')[0];
+    const at = cols(header.slice(0, header.indexOf('LAST')));
+    for (const row of rows) {
+      assert.ok(cwds.some((c) => c.endsWith(row.CWD.split('/').pop())), `a cwd of the calls: ${row.CWD}`);
+      const before = row.line.slice(0, row.line.length - row.LAST.length);
+      assert.equal(cols(before), at, `LAST starts in the header's column on every row:\n${r.stdout}`);
+    }
+  });
+
   test('a server SIGKILLed mid-call: its call shows "interrupted", and running ones still come first', T(90000), async () => {
     const u = uniq();
     const stateDir = tree.dir('state');
