@@ -238,12 +238,13 @@ test('registry: two server processes writing at once lose nothing', T, async () 
     const results = await Promise.all(calls);
     for (const r of results) assert.equal(r.obj.success, true, r.text);
     // Each reply comes beside its registry write: the other process's last
-    // rows may land a moment later.
+    // rows (a session, then its turn's end, which counts it) may land a
+    // moment later.
     let obj;
     await pollUntil(async () => {
       ({ obj } = await call(a.client, 'codex_sessions', { limit: 200 }));
-      return obj.sessions?.length === 2 * N;
-    }, 5000, 50);
+      return obj.sessions?.length === 2 * N && obj.sessions.every((s) => s.turns === 1);
+    }, 15000, 50);
     assert.ok(Array.isArray(obj.sessions), JSON.stringify(obj));
     assert.equal(obj.sessions.length, 2 * N);
     const titles = new Set(obj.sessions.map((s) => s.title));
