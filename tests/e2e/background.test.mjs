@@ -25,7 +25,7 @@ import { waitRequest } from './lib/fake-responses.mjs';
 import { codexBin, sharedFakeCodex, env } from './lib/codex-env.mjs';
 import { connectSdk, usingSdk, rawServer, serverBin, serverExists, callToolChecked, CONCURRENCY } from './lib/mcp.mjs';
 import { tempTree, git } from './lib/tmp.mjs';
-import { hasProc, waitSleepCommand, assertTurnGone } from './lib/procs.mjs';
+import { hasProc, pollUntil, waitSleepCommand, assertTurnGone } from './lib/procs.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -479,7 +479,13 @@ describe('background calls (wait_s, codex_wait, codex_cancel)', { concurrency: C
       // B meanwhile: the task of another live server is "running" there, and only that server may stop it.
       b = await connectSdk(serverArgs(stateDir), env(codex.home));
       const bcall = (tool, args) => callToolChecked(b.client, tool, args, CALL_MS);
-      const live = await bcall('codex_wait', { task: running.task, wait_s: 0 });
+      // A2 answered "running" beside its registry write of the task (with
+      // its SESSION_ID): B, another process, may read it a moment before.
+      let live;
+      await pollUntil(async () => {
+        live = await bcall('codex_wait', { task: running.task, wait_s: 0 });
+        return (live.obj.status === 'running' || live.obj.status === 'queued') && live.obj.SESSION_ID === running.SESSION_ID;
+      }, 15000, 100);
       assertRunning(live.obj, 'B: codex_wait on A2\'s running task');
       assert.equal(live.obj.task, running.task);
       assert.equal(live.obj.SESSION_ID, running.SESSION_ID);

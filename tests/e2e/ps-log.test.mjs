@@ -111,6 +111,14 @@ async function startBackground(srv, prompt, cd) {
   return { task: obj.task, SESSION_ID: obj.SESSION_ID };
 }
 
+/** Wait until the registry names sid's session, as another process reads it:
+ * the wait_s: 0 answer comes beside that write, not after it. */
+async function waitListed(stateDir, sid) {
+  let rows;
+  const r = await pollUntil(async () => (rows = await psJson(stateDir)).some((x) => x.SESSION_ID === sid), 15000, 100);
+  assert.ok(r.ok, `session ${sid} is in the registry: ${JSON.stringify(rows, null, 1)}`);
+}
+
 /** codex_wait on every task until it is done; returns the results in order. */
 async function waitAll(srv, tasks, ms = 60000) {
   const { obj } = await srv.call('codex_wait', { task: tasks, wait_s: Math.ceil(ms / 1000) }, ms + 5000);
@@ -274,7 +282,14 @@ describe('codexmcp ps', () => {
           [ids[2]]: `ps two done ${u}`,
           [other.SESSION_ID]: `ps three done ${u}`,
         };
-        const done = await psJson(stateDir);
+        // A's turns end beside their registry writes and A still runs: ps,
+        // another process, may read a moment before A's last turn end lands
+        // (B's were written before it exited).
+        let done;
+        await pollUntil(async () => {
+          done = await psJson(stateDir);
+          return done.length === expectOrder.length && done.every((x) => x.status === 'completed' && Number.isInteger(x.finished_ms) && x.last_event === expectLast[x.SESSION_ID]);
+        }, 15000, 200);
         assert.deepEqual(done.map((x) => x.SESSION_ID), expectOrder, `newest first: ${JSON.stringify(done, null, 1)}`);
         for (const row of done) {
           const s = JSON.stringify(row);
@@ -507,6 +522,7 @@ describe('codexmcp log', () => {
     await usingSdk(srv.sdk, async () => {
       const prompt = `follow ${u} [[shell:sleep 6; echo follow-out-${u}]]`;
       const call = await startBackground(srv, prompt, cd);
+      await waitListed(stateDir, call.SESSION_ID);
       const follow = streamCli(['log', '-f', '--state-dir', stateDir, call.SESSION_ID], { env: cliEnv() });
       try {
         await follow.waitFor(new RegExp(`^> follow ${u}`, 'm'), 20000);
@@ -557,6 +573,7 @@ describe('codexmcp log -f when the registry cannot say', () => {
     const srv = await startServer(stateDir);
     await usingSdk(srv.sdk, async () => {
       const call = await startBackground(srv, `gone ${u} [[shell:sleep 3; echo gone-out-${u}]]`, cd);
+      await waitListed(stateDir, call.SESSION_ID);
       const follow = streamCli(['log', '-f', '--state-dir', stateDir, call.SESSION_ID], { env: cliEnv() });
       try {
         await follow.waitFor(new RegExp(`^> gone ${u}`, 'm'), 20000);

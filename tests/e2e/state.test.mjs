@@ -387,8 +387,8 @@ test('registry: cd "/" lists every session; query ignores case beyond ASCII; a f
     let k;
     await pollUntil(async () => {
       k = await call(ok.client, 'codex_sessions', { SESSION_ID: known });
-      return k.obj.session.turns === 2 && k.obj.turns[1]?.status === 'failed';
-    }, 5000, 50);
+      return k.obj.session.turns === 2 && k.obj.turns.map((x) => x.status).join() === 'completed,failed' && k.obj.session.last_status === 'failed';
+    }, 15000, 50);
     assert.equal(k.obj.session.turns, 2);
     assert.deepEqual(k.obj.turns.map((x) => x.status), ['completed', 'failed']);
     assert.equal(k.obj.session.last_status, 'failed');
@@ -421,6 +421,8 @@ test('registry: an unwritable state directory or a corrupt database never fails 
     const { obj } = await call(client, 'codex', { PROMPT: '[[reply:works without history]]', cd });
     assert.equal(obj.success, true);
     assert.ok(fs.existsSync(obj.transcript), 'transcripts still work');
+    // The registry is opened on its worker thread, which logs why it cannot be used beside the reply.
+    await pollUntil(() => /session registry .*codexmcp\.sqlite.*(not a database|file is not)/.test(sdk.stderr()), 15000, 50);
     assert.match(sdk.stderr(), /session registry .*codexmcp\.sqlite.*(not a database|file is not)/);
     const s = await call(client, 'codex_sessions', {});
     assert.match(s.obj.error, /the session registry is not available/);
@@ -440,6 +442,8 @@ test('state directory: CODEXMCP_STATE_DIR, then XDG_STATE_HOME, then ~/.local/st
     try {
       const { obj } = await call(s.client, 'codex', { PROMPT: 'where', cd });
       assert.ok(obj.transcript.startsWith(want + '/transcripts/'), `${obj.transcript} not under ${want}`);
+      // The registry's file is made by its worker thread, beside the reply.
+      await pollUntil(() => fs.existsSync(path.join(want, 'codexmcp.sqlite')), 15000, 50);
       assert.ok(fs.existsSync(path.join(want, 'codexmcp.sqlite')));
     } finally {
       await s.close();
