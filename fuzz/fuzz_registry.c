@@ -197,6 +197,25 @@ static const char *stored_status(const store_col *c)
     return c->text;
 }
 
+/* A status (v's `key`) as stored, "unknown" for none, "interrupted" for a
+ * running one whose server is gone (`alive_now` 0). */
+static void check_status(const json_t *v, const char *key, const store_col *stored, int alive_now)
+{
+    const char *st = json_string_value(json_object_get(v, key));
+    const char *was = stored_status(stored);
+    if (st == NULL)
+        abort();
+    if (was == NULL) {
+        if (strcmp(st, "unknown") != 0)
+            abort();
+    } else if (strcmp(was, "running") == 0) {
+        if (strcmp(st, alive_now ? "running" : "interrupted") != 0)
+            abort();
+    } else if (utf8_valid(was, strlen(was)) && strcmp(st, was) != 0) {
+        abort();
+    }
+}
+
 static void check_session(const row *r)
 {
     const store_col *c = r->c;
@@ -213,52 +232,21 @@ static void check_session(const row *r)
     check_text(v, "last_message", &c[8]);
     check_json(v, "usage");
     check_text(v, "transcript", &c[12]);
-    const char *st = json_string_value(json_object_get(v, "last_status"));
-    const char *was = stored_status(&c[7]);
-    if (st == NULL)
-        abort();
-    if (was == NULL) {
-        if (strcmp(st, "unknown") != 0)
-            abort();
-    } else if (strcmp(was, "running") == 0) {
-        /* running while one of its running turns' servers is alive */
-        int any = 0;
-        for (const char *p = c[11].text; c[10].num != 0 && p && *p && !any;) {
-            char *end;
-            long long pid = strtoll(p, &end, 10);
-            if (end == p)
-                break;
-            any = stored_alive(pid);
-            p = *end == ',' ? end + 1 : end;
-        }
-        if (strcmp(st, any ? "running" : "interrupted") != 0)
-            abort();
-    } else if (utf8_valid(was, strlen(was)) && strcmp(st, was) != 0) {
-        abort();
+    /* running while one of its running turns' servers is alive */
+    int any = 0;
+    for (const char *p = c[11].text; c[10].num != 0 && p && *p && !any;) {
+        char *end;
+        long long pid = strtoll(p, &end, 10);
+        if (end == p)
+            break;
+        any = stored_alive(pid);
+        p = *end == ',' ? end + 1 : end;
     }
+    check_status(v, "last_status", &c[7], any);
     if (json_object_size(v) != 11)
         abort();
     check_strings(v);
     json_decref(v);
-}
-
-/* A turn's status as stored, "unknown" for none, "interrupted" for a
- * running one whose server (pid) is gone. */
-static void check_turn_status(const json_t *v, const store_col *stored, int64_t pid)
-{
-    const char *st = json_string_value(json_object_get(v, "status"));
-    const char *was = stored_status(stored);
-    if (st == NULL)
-        abort();
-    if (was == NULL) {
-        if (strcmp(st, "unknown") != 0)
-            abort();
-    } else if (strcmp(was, "running") == 0) {
-        if (strcmp(st, stored_alive(pid) ? "running" : "interrupted") != 0)
-            abort();
-    } else if (utf8_valid(was, strlen(was)) && strcmp(st, was) != 0) {
-        abort();
-    }
 }
 
 static void check_turn(const row *r)
@@ -282,7 +270,7 @@ static void check_turn(const row *r)
         check_text(v, "error", &c[6]);
     check_json(v, "usage");
     check_text(v, "transcript", &c[9]);
-    check_turn_status(v, &c[2], c[7].num);
+    check_status(v, "status", &c[2], stored_alive(c[7].num));
     if (json_object_size(v) != 8u + (c[4].text != NULL) + (c[6].text != NULL))
         abort();
     check_strings(v);
@@ -313,7 +301,7 @@ static void check_call(const row *r)
     check_integer(v, "server_pid", c[11].num);
     check_text(v, "transcript", &c[12]);
     check_integer(v, "turn", c[13].num);
-    check_turn_status(v, &c[6], c[11].num);
+    check_status(v, "status", &c[6], stored_alive(c[11].num));
     if (json_object_size(v) != 14)
         abort();
     check_strings(v);

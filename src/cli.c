@@ -166,13 +166,19 @@ char *cli_line(const char *text, size_t max)
     return line;
 }
 
-/* One string of a container made safe: the new value. */
-static json_t *safe_string(json_t *str)
+/* One value of a container: for a string, its safe form, to put in its
+ * place; else NULL, a container being queued in todo to go through. */
+static json_t *safe_value(json_t *val, json_t *todo)
 {
-    char *safe = cli_safe(json_string_value(str));
-    json_t *v = json_string(safe);
-    free(safe);
-    return v;
+    if (json_is_string(val)) {
+        char *safe = cli_safe(json_string_value(val));
+        json_t *v = json_string(safe);
+        free(safe);
+        return v;
+    }
+    if (json_is_object(val) || json_is_array(val))
+        json_array_append(todo, val);
+    return NULL;
 }
 
 void cli_safe_json(json_t *v)
@@ -186,25 +192,20 @@ void cli_safe_json(json_t *v)
         size_t last = json_array_size(todo) - 1;
         json_t *c = json_incref(json_array_get(todo, last));
         json_array_remove(todo, last);
+        json_t *val, *safe;
         if (json_is_object(c)) {
             const char *key;
-            json_t *val;
             json_object_foreach(c, key, val)
             {
-                if (json_is_string(val))
-                    json_object_set_new(c, key, safe_string(val));
-                else if (json_is_object(val) || json_is_array(val))
-                    json_array_append(todo, val);
+                if ((safe = safe_value(val, todo)) != NULL)
+                    json_object_set_new(c, key, safe);
             }
         } else {
             size_t i;
-            json_t *val;
             json_array_foreach(c, i, val)
             {
-                if (json_is_string(val))
-                    json_array_set_new(c, i, safe_string(val));
-                else if (json_is_object(val) || json_is_array(val))
-                    json_array_append(todo, val);
+                if ((safe = safe_value(val, todo)) != NULL)
+                    json_array_set_new(c, i, safe);
             }
         }
         json_decref(c);

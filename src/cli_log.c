@@ -376,9 +376,10 @@ static void sleep_ms(unsigned ms)
         ;
 }
 
-static int pid_alive(json_int_t pid)
+/* The server whose pid the registry holds is there. */
+static int server_alive(json_int_t pid)
 {
-    return pid > 0 && pid == (pid_t)pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+    return pid == (pid_t)pid && pid_alive((pid_t)pid);
 }
 
 /* -f: reads the running turn's transcript as it grows until the registry
@@ -423,7 +424,7 @@ static json_t *follow(log_view *v, const char *db, const char *sid, json_int_t t
         }
         const char *status = now ? str(now, "status") : NULL;
         int ended = status && strcmp(status, "running") != 0;
-        if (ended || !pid_alive(server) || since_end >= FOLLOW_END_WAIT_MS) {
+        if (ended || !server_alive(server) || since_end >= FOLLOW_END_WAIT_MS) {
             (void)read_all(v, fd); /* what came last */
             if (now) {
                 json_decref(turn);
@@ -433,7 +434,7 @@ static json_t *follow(log_view *v, const char *db, const char *sid, json_int_t t
                 /* The registry did not say: the server is gone, or its
                  * transcript ended without the registry's record. */
                 json_object_set_new(turn, "status",
-                                    json_string(pid_alive(server) ? "ended" : "interrupted"));
+                                    json_string(server_alive(server) ? "ended" : "interrupted"));
             }
             json_decref(s);
             return turn;

@@ -55,12 +55,7 @@ static const char *status_color(const cli_style *st, const char *status)
  * without that locale), its bytes in *len. */
 static size_t char_width(const char *s, size_t *len)
 {
-    static locale_t utf8;
-    static int tried;
-    if (!tried) {
-        tried = 1;
-        utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-    }
+    locale_t utf8 = utf8_locale();
     unsigned char b = (unsigned char)*s;
     size_t n = 1;
     while (b >= 0xc0 && n < 4 && ((unsigned char)s[n] & 0xc0) == 0x80)

@@ -24,11 +24,6 @@
 #include "util.h"
 #include "version.h"
 
-#define CODEX_TESTED CODEX_TESTED_VERSION
-#define QUICK_MS DOCTOR_QUICK_MS
-#define APPSERVER_MS DOCTOR_APPSERVER_MS
-#define EXIT_WAIT_MS DOCTOR_EXIT_WAIT_MS
-#define OUT_MAX DOCTOR_OUTPUT_MAX
 /* While a codex runs, how often doctor looks whether it has exited. */
 #define EXIT_POLL_MS 50
 /* After it exited, how long what it left in its pipes is read (a process
@@ -64,7 +59,7 @@ static void line(report *r, char mark, const char *fix, const char *fmt, ...)
 /* ---- running codex ---- */
 
 typedef struct {
-    char *out, *err; /* NUL-terminated, at most OUT_MAX each */
+    char *out, *err; /* NUL-terminated, at most DOCTOR_OUTPUT_MAX each */
     size_t out_len, err_len;
     int status; /* waitpid's */
     int timed_out;
@@ -84,8 +79,8 @@ static void run_free(run_result *r)
 
 static void append(char **buf, size_t *len, const char *data, size_t n)
 {
-    if (*len + n > OUT_MAX)
-        n = OUT_MAX - *len;
+    if (*len + n > DOCTOR_OUTPUT_MAX)
+        n = DOCTOR_OUTPUT_MAX - *len;
     *buf = xrealloc(*buf, *len + n + 1);
     memcpy(*buf + *len, data, n);
     *len += n;
@@ -132,7 +127,7 @@ static void close_fd(int *fd)
 /* Runs argv in its own process group with envp, writes `input` (or
  * nothing) to its stdin, and reads its stdout and stderr until it has
  * exited and its pipes are drained, or `done` says stdout has what was
- * awaited (stdin is then closed, and it has EXIT_WAIT_MS to exit), or
+ * awaited (stdin is then closed, and it has DOCTOR_EXIT_WAIT_MS to exit), or
  * `limit_ms` passes (timed_out). Whatever of it is left then is killed:
  * its group and every descendant. */
 static void run(char *const argv[], char *const envp[], const char *input, unsigned limit_ms,
@@ -202,7 +197,7 @@ static void run(char *const argv[], char *const envp[], const char *input, unsig
         }
         if (exited && now >= exited_at + DRAIN_MS)
             break; /* what holds the pipes now is not the codex asked */
-        if (closed_at >= 0 && now >= closed_at + EXIT_WAIT_MS)
+        if (closed_at >= 0 && now >= closed_at + DOCTOR_EXIT_WAIT_MS)
             break; /* it answered; it does not exit: killed below */
         if (now >= deadline) {
             r->timed_out = 1;
@@ -232,7 +227,8 @@ static void run(char *const argv[], char *const envp[], const char *input, unsig
     if (!exited) {
         /* Its pipes closed, its time is up, or a signal came: a last look,
          * then the group goes. */
-        for (int64_t until = mono_ms() + (r->timed_out || stop_signal ? 0 : EXIT_WAIT_MS);;) {
+        for (int64_t until = mono_ms() + (r->timed_out || stop_signal ? 0 : DOCTOR_EXIT_WAIT_MS);
+             ;) {
             if (waitpid(pid, &r->status, WNOHANG) == pid) {
                 exited = 1;
                 break;
@@ -431,14 +427,14 @@ static void check_version(doctor *d)
 {
     char *argv[] = {d->cmd.path, "--version", NULL};
     run_result r;
-    run(argv, d->env, NULL, QUICK_MS, NULL, NULL, &r);
+    run(argv, d->env, NULL, DOCTOR_QUICK_MS, NULL, NULL, &r);
     char why[128];
     if (r.spawn_error) {
         line(&d->r, 'x', "check that the file is a codex binary it can run, or reinstall codex",
              "codex --version: cannot run %s: %s", d->cmd.path, strerror(r.spawn_error));
     } else if (!ran_ok(&r)) {
         char *s = said(d, &r);
-        line(&d->r, 'x', "reinstall codex (`npm i -g @openai/codex@" CODEX_TESTED "`)",
+        line(&d->r, 'x', "reinstall codex (`npm i -g @openai/codex@" CODEX_TESTED_VERSION "`)",
              "codex --version %s: %s", status_text(&r, why, sizeof(why)), s);
         free(s);
     } else if ((d->version = version_of(r.out)) == NULL) {
@@ -448,13 +444,13 @@ static void check_version(doctor *d)
         free(s);
     } else {
         d->usable = 1;
-        if (strcmp(d->version, CODEX_TESTED) == 0)
+        if (strcmp(d->version, CODEX_TESTED_VERSION) == 0)
             line(&d->r, '+', NULL, "codex version %s: codexmcp is tested with it", d->version);
         else
             line(&d->r, '!',
-                 "the checks below say whether it still fits; `npm i -g @openai/codex@" CODEX_TESTED
-                 "` installs the tested one",
-                 "codex version %s: codexmcp is tested with " CODEX_TESTED, d->version);
+                 "the checks below say whether it still fits; `npm i -g "
+                 "@openai/codex@" CODEX_TESTED_VERSION "` installs the tested one",
+                 "codex version %s: codexmcp is tested with " CODEX_TESTED_VERSION, d->version);
     }
     run_free(&r);
 }
@@ -492,7 +488,7 @@ static void check_exec(doctor *d)
         argv[2] = needs[i].sub ? (char *)needs[i].sub : "--help";
         argv[3] = needs[i].sub ? "--help" : NULL;
         run_result r;
-        run(argv, d->env, NULL, QUICK_MS, NULL, NULL, &r);
+        run(argv, d->env, NULL, DOCTOR_QUICK_MS, NULL, NULL, &r);
         if (!ran_ok(&r)) {
             char why[128];
             char *s = said(d, &r);
@@ -512,7 +508,7 @@ static void check_exec(doctor *d)
         }
         run_free(&r);
     }
-    const char *fix = "install the tested codex: `npm i -g @openai/codex@" CODEX_TESTED "`";
+    const char *fix = "install the tested codex: `npm i -g @openai/codex@" CODEX_TESTED_VERSION "`";
     int exec_needed = d->c->engine != ENGINE_APPSERVER;
     char mark = (char)(exec_needed ? 'x' : '!');
     if (broken)
@@ -597,16 +593,16 @@ static void check_appserver(doctor *d)
         json_array_append_new(pr.answers, json_null());
     json_t *answers = pr.answers;
     run_result r;
-    run(argv, d->env, in.data, APPSERVER_MS, as_done, &pr, &r);
+    run(argv, d->env, in.data, DOCTOR_APPSERVER_MS, as_done, &pr, &r);
     buf_free(&in);
     (void)as_done(r.out, r.out_len, &pr);
     char mark = (char)(d->c->engine == ENGINE_APPSERVER ? 'x' : '!');
-    const char *fix_auto = d->c->engine == ENGINE_APPSERVER
-                               ? "use --engine auto (it falls back to exec) or install the tested "
-                                 "codex: `npm i -g @openai/codex@" CODEX_TESTED "`"
-                               : "calls fall back to `codex exec` (slower); install the tested "
-                                 "codex for the app-server: `npm i -g @openai/codex@" CODEX_TESTED
-                                 "`";
+    const char *fix_auto =
+        d->c->engine == ENGINE_APPSERVER
+            ? "use --engine auto (it falls back to exec) or install the tested "
+              "codex: `npm i -g @openai/codex@" CODEX_TESTED_VERSION "`"
+            : "calls fall back to `codex exec` (slower); install the tested "
+              "codex for the app-server: `npm i -g @openai/codex@" CODEX_TESTED_VERSION "`";
     json_t *init_answer = json_array_get(answers, 0);
     json_t *result = json_object_get(init_answer, "result");
     if (!json_is_object(result)) {
@@ -651,7 +647,7 @@ static void check_appserver(doctor *d)
         else if (silent.len)
             line(&d->r, mark, fix_auto,
                  "codex app-server answers initialize but did not answer %s within %u s",
-                 silent.data, APPSERVER_MS / 1000);
+                 silent.data, DOCTOR_APPSERVER_MS / 1000);
         else
             line(&d->r, '+', NULL,
                  "codex app-server answers initialize (in %lld ms) and knows the %zu methods the "
@@ -797,7 +793,7 @@ static void check_home_and_credentials(doctor *d)
         /* What codex says is never printed: it may show part of a key. */
         char *argv[] = {d->cmd.path, "login", "status", NULL};
         run_result r;
-        run(argv, d->env, NULL, QUICK_MS, NULL, NULL, &r);
+        run(argv, d->env, NULL, DOCTOR_QUICK_MS, NULL, NULL, &r);
         if (ran_ok(&r))
             line(&d->r, '+', NULL, "credentials: logged in (%s)",
                  strstr(r.out, "ChatGPT") || strstr(r.err, "ChatGPT")   ? "ChatGPT"

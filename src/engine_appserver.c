@@ -59,8 +59,8 @@ struct as_turn {
     char *thread_id;
     char *turn_id;
     int stop_asked;      /* stop once the current step is answered */
-    int ran_commands;    /* a commandExecution started: clean up after */
-    int cut_short;       /* interrupted or failed: a command may have started unheard of */
+    int clean_after;     /* a commandExecution started, or the turn was cut short
+                            (interrupted or failed: one may have started unheard of) */
     int thread_loaded;   /* ours to release */
     int unavailable_now; /* the app-server could not be started for it */
     unsigned closing;    /* resumes refused because the thread was still closing */
@@ -295,7 +295,7 @@ static void start_turn(as_turn *t)
 static void interrupt(as_turn *t, unsigned grace_ms)
 {
     t->phase = T_STOP;
-    t->cut_short = 1;
+    t->clean_after = 1;
     arm(t, grace_ms + APPSERVER_INTERRUPT_MS);
     request(t->as, R_INTERRUPT, t, "turn/interrupt",
             json_pack("{s:s, s:s}", "threadId", t->thread_id, "turnId", t->turn_id));
@@ -330,15 +330,14 @@ static void released(as_turn *t)
  * it had. */
 static void finish(as_turn *t)
 {
-    int commands = t->ran_commands || t->cut_short;
-    if (commands && t->thread_id && t->phase < T_CLEAN) {
+    if (t->clean_after && t->thread_id && t->phase < T_CLEAN) {
         t->phase = T_CLEAN;
         arm(t, APPSERVER_STEP_MS);
         request(t->as, R_CLEAN, t, "thread/backgroundTerminals/clean",
                 json_pack("{s:s}", "threadId", t->thread_id));
         return;
     }
-    if (commands && t->thread_id && t->phase < T_RELEASE) {
+    if (t->clean_after && t->thread_id && t->phase < T_RELEASE) {
         /* What escaped the turn's commands (a daemon, a `setsid … &`) still
          * carries the thread in its environment. A turn that ran no command
          * started nothing: no need to read /proc. */
@@ -404,7 +403,8 @@ static void turn_fail(as_turn *t, char *error)
         free(error);
     if (t->phase < T_CLEAN)
         t->phase = T_STOP;
-    t->cut_short = t->turn_id != NULL; /* a turn had started */
+    if (t->turn_id != NULL) /* a turn had started */
+        t->clean_after = 1;
     finish(t);
 }
 
@@ -649,7 +649,7 @@ static void on_notification(appserver *as, const char *method, json_t *params)
         const char *type =
             json_string_value(json_object_get(json_object_get(params, "item"), "type"));
         if (type && strcmp(type, "commandExecution") == 0)
-            t->ran_commands = 1;
+            t->clean_after = 1;
     }
     emit(t, asmap_notification(&t->map, method, params));
     if (strcmp(method, "turn/completed") == 0) {

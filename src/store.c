@@ -528,12 +528,6 @@ static void read_cols(sqlite3_stmt *st, store_col *c, int n)
     }
 }
 
-/* A turn left "running" by a server that is gone was interrupted. */
-static int owner_alive(pid_t pid)
-{
-    return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 static json_t *do_task_get(store *s, const char *id, char **error)
 {
     if (!ready(s)) {
@@ -563,7 +557,7 @@ static json_t *do_task_get(store *s, const char *id, char **error)
     }
     store_col c[STORE_ROW_TASK_COLS];
     read_cols(st, c, STORE_ROW_TASK_COLS);
-    json_t *row = store_row_task(c, owner_alive);
+    json_t *row = store_row_task(c, pid_alive);
     sqlite3_finalize(st);
     return row;
 }
@@ -580,7 +574,7 @@ static json_t *session_row(sqlite3_stmt *st)
 {
     store_col c[STORE_ROW_SESSION_COLS];
     read_cols(st, c, STORE_ROW_SESSION_COLS);
-    return store_row_session(c, owner_alive);
+    return store_row_session(c, pid_alive);
 }
 
 static json_t *do_sessions(store *s, const char *cwd, const char *text, unsigned limit,
@@ -668,7 +662,7 @@ static json_t *do_turns(store *s, const char *session_id, unsigned limit, char *
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_col c[STORE_ROW_TURN_COLS];
         read_cols(st, c, STORE_ROW_TURN_COLS);
-        json_array_insert_new(turns, 0, store_row_turn(c, owner_alive));
+        json_array_insert_new(turns, 0, store_row_turn(c, pid_alive));
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -1171,6 +1165,19 @@ static char *call_sql(const store *s, const char *rest)
                      s->version >= 3 ? "engine" : "NULL", rest);
 }
 
+/* The statement of call_sql(s, rest) prepared, or NULL. */
+static sqlite3_stmt *prepare_calls(const store *s, const char *rest)
+{
+    sqlite3_stmt *st = NULL;
+    char *sql = call_sql(s, rest);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    free(sql);
+    return st;
+}
+
 /* Appends the rows of st (call_sql) to rows: 0, or -1. */
 static int call_rows(sqlite3_stmt *st, json_t *rows)
 {
@@ -1178,7 +1185,7 @@ static int call_rows(sqlite3_stmt *st, json_t *rows)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_col c[STORE_ROW_CALL_COLS];
         read_cols(st, c, STORE_ROW_CALL_COLS);
-        json_array_append_new(rows, store_row_call(c, owner_alive));
+        json_array_append_new(rows, store_row_call(c, pid_alive));
     }
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -1203,18 +1210,13 @@ json_t *store_read_calls(const char *path, unsigned recent, char **error)
     if (s == NULL)
         return *error ? NULL : json_array();
     json_t *running = json_array(), *ended = json_array(), *out = NULL;
-    sqlite3_stmt *st = NULL;
-    char *sql = call_sql(s, "0 FROM turns WHERE status = 'running' ORDER BY id");
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    free(sql);
-    if (rc != SQLITE_OK || call_rows(st, running) != 0)
+    sqlite3_stmt *st = prepare_calls(s, "0 FROM turns WHERE status = 'running' ORDER BY id");
+    if (st == NULL || call_rows(st, running) != 0)
         goto fail;
     sqlite3_finalize(st);
-    sql = call_sql(s, "0 FROM turns WHERE status != 'running' "
-                      "ORDER BY finished_ms DESC, id DESC LIMIT ?1");
-    rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    free(sql);
-    if (rc != SQLITE_OK)
+    st = prepare_calls(s, "0 FROM turns WHERE status != 'running' "
+                          "ORDER BY finished_ms DESC, id DESC LIMIT ?1");
+    if (st == NULL)
         goto fail;
     sqlite3_bind_int64(st, 1, recent);
     if (call_rows(st, ended) != 0)
@@ -1311,11 +1313,9 @@ json_t *store_read_session(const char *path, const char *id, char **error)
         goto done;
     }
     const char *sid = exact ? key : json_string_value(json_array_get(ids, 0));
-    char *sql = call_sql(s, "row_number() OVER (ORDER BY id) FROM turns "
-                            "WHERE session_id = ?1 ORDER BY id");
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    free(sql);
-    if (rc != SQLITE_OK) {
+    st = prepare_calls(s, "row_number() OVER (ORDER BY id) FROM turns "
+                          "WHERE session_id = ?1 ORDER BY id");
+    if (st == NULL) {
         *error = read_error(s);
         goto done;
     }
@@ -1360,7 +1360,7 @@ json_t *store_read_summary(const char *path, char **error)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t pid = sqlite3_column_int64(st, 0);
-        if (pid > 0 && pid == (pid_t)pid && owner_alive((pid_t)pid))
+        if (pid > 0 && pid == (pid_t)pid && pid_alive((pid_t)pid))
             alive++;
     }
     if (rc != SQLITE_DONE)

@@ -156,12 +156,7 @@ json_t *store_row_task(const store_col *c, store_alive_fn alive)
 char *store_row_fold(const char *text, size_t n, size_t *len)
 {
     const unsigned char *in = (const unsigned char *)text;
-    static locale_t utf8;
-    static int tried;
-    if (!tried) { /* on the registry's worker, one operation at a time */
-        tried = 1;
-        utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-    }
+    locale_t utf8 = utf8_locale();
     char *out = xmalloc(n * 2 + 1);
     size_t k = 0;
     for (size_t i = 0; i < n;) {

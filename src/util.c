@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,4 +400,23 @@ char *state_dir_default(void)
     if (v && *v)
         return xasprintf("%s/.local/state/codexmcp", v);
     return NULL;
+}
+
+int pid_alive(pid_t pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+static locale_t utf8;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_make(void)
+{
+    utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+locale_t utf8_locale(void)
+{
+    (void)pthread_once(&utf8_once, utf8_make);
+    return utf8;
 }

@@ -4,9 +4,11 @@
 #ifndef CODEXMCP_UTIL_H
 #define CODEXMCP_UTIL_H
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t n);
@@ -71,6 +73,15 @@ int64_t now_unix_ms(void);
  * ("2026-11-24T11:42:57.822Z") into out. */
 #define ISO_TIME_LEN 40
 void iso_time_ms(int64_t ms, char out[ISO_TIME_LEN]);
+
+/* Non-zero when a process with this pid exists (ours to signal or not):
+ * a "running" row whose server is gone was interrupted. */
+int pid_alive(pid_t pid);
+
+/* The C.UTF-8 locale's LC_CTYPE, made once on first use (any thread), for
+ * towlower_l and for uselocale around wcwidth; (locale_t)0 when the C
+ * library has none. */
+locale_t utf8_locale(void);
 
 /* "SIGKILL" for SIGKILL, and so on for the signals codex may die of; else "signal". */
 const char *signal_name(int sig);
